@@ -1,0 +1,91 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from lti_tool.config import default_instance_path, load_config
+
+
+def _secret_key(instance: Path) -> str:
+    """SECRET_KEY from config, else one generated once and kept in instance/secret_key."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    os.chmod(path, 0o600)
+    return key
+
+
+def create_app(config: Any = None) -> Flask:
+    """Build the app. `config` is a config class, a dict of settings, or None (environment)."""
+    settings = load_config(config)
+    instance = Path(settings.get("INSTANCE_PATH") or default_instance_path())
+    app = Flask(__name__, instance_path=str(instance), instance_relative_config=False)
+    app.config.update(settings)
+    instance.mkdir(parents=True, exist_ok=True)
+
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = (
+            secrets.token_urlsafe(32) if app.config.get("TESTING") else _secret_key(instance)
+        )
+    if not app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'lti_tool.db'}"
+    if not app.config.get("PUBLIC_BASE_URL"):
+        app.config["PUBLIC_BASE_URL"] = f"http://{app.config['HOST']}:{app.config['PORT']}"
+    app.config["PUBLIC_BASE_URL"] = app.config["PUBLIC_BASE_URL"].rstrip("/")
+    _cookie_settings(app)
+
+    if app.config.get("PROXY_COUNT"):
+        n = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
+
+    from lti_tool import extensions
+
+    extensions.init_app(app)
+
+    from lti_tool.lti.views import bp as lti_bp
+    from lti_tool.web.views import bp as web_bp
+
+    app.register_blueprint(lti_bp)
+    app.register_blueprint(web_bp)
+    if app.config.get("DEMO"):
+        from lti_tool.demo.views import bp as demo_bp
+
+        app.register_blueprint(demo_bp)
+
+    from lti_tool.web import labels
+    from lti_tool.web.errors import register_error_handlers
+
+    labels.init_app(app)
+
+    register_error_handlers(app)
+
+    from lti_tool.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _cookie_settings(app: Flask) -> None:
+    """Inside an LMS iframe the session cookie is third-party: over HTTPS it must be
+    SameSite=None; Secure; Partitioned (CHIPS). Over plain http (the local demo)
+    browsers refuse SameSite=None without Secure, so Lax is used there."""
+    https = urlsplit(app.config["PUBLIC_BASE_URL"]).scheme == "https"
+    app.config["LTI_HTTPS"] = https
+    app.config.setdefault("SESSION_COOKIE_SECURE", https)
+    if https:
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["SESSION_COOKIE_SAMESITE"] = "None"
+        app.config["SESSION_COOKIE_PARTITIONED"] = True
+    else:
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+        app.config["SESSION_COOKIE_PARTITIONED"] = False

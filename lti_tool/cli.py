@@ -1,0 +1,280 @@
+"""`lti-tool`: the admin command line (a Flask CLI group over the app factory)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
+
+from lti_tool.db import session as db_session
+
+
+def _create_app():
+    from lti_tool.app import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True)
+def main() -> None:
+    """Guru Pembelajar LTI tool administration."""
+
+
+def register_commands(app) -> None:
+    """Commands are attached to the app so `flask --app lti_tool` sees them too."""
+    for command in (db_group, platforms_group, keys_group, templates_group, init, serve, cleanup):
+        if command.name not in app.cli.commands:
+            app.cli.add_command(command)
+
+
+# -- database ------------------------------------------------------------------------
+@click.group("db")
+def db_group() -> None:
+    """Database migrations."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="heads")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: all heads)."""
+    from lti_tool.migrate import upgrade
+
+    upgrade(current_app, revision)
+    click.echo(f"database at {revision}: {current_app.config['DATABASE_URL']}")
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True)
+@with_appcontext
+def db_revision(message: str) -> None:
+    """Create a migration from the difference between models and database."""
+    from lti_tool.migrate import revision
+
+    revision(current_app, message)
+
+
+# -- platforms -----------------------------------------------------------------------
+@click.group("platforms")
+def platforms_group() -> None:
+    """LMS registrations (issuer + client id)."""
+
+
+@platforms_group.command("add")
+@click.option("--name", required=True, help="A name for admins, e.g. 'Moodle LPMP Bali'.")
+@click.option("--issuer", required=True)
+@click.option("--client-id", required=True)
+@click.option("--auth-login-url", required=True, help="Platform OIDC authorization URL.")
+@click.option("--auth-token-url", required=True, help="Platform OAuth2 token URL.")
+@click.option("--key-set-url", required=True, help="Platform public key set (JWKS) URL.")
+@click.option("--auth-audience", default=None, help="Token audience, if not the token URL.")
+@click.option("--deployment-id", "deployment_ids", multiple=True, help="Repeat for several.")
+@click.option("--pending", is_flag=True, help="Register but do not accept launches yet.")
+@with_appcontext
+def platforms_add(
+    name,
+    issuer,
+    client_id,
+    auth_login_url,
+    auth_token_url,
+    key_set_url,
+    auth_audience,
+    deployment_ids,
+    pending,
+) -> None:
+    """Register a platform manually."""
+    from lti_tool.services import platforms
+
+    try:
+        platform = platforms.add_platform(
+            db_session(),
+            name=name,
+            issuer=issuer,
+            client_id=client_id,
+            auth_login_url=auth_login_url,
+            auth_token_url=auth_token_url,
+            key_set_url=key_set_url,
+            auth_audience=auth_audience,
+            deployment_ids=list(deployment_ids),
+            active=not pending,
+        )
+    except platforms.PlatformError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"platform {platform.id} added ({platform.status}): {issuer} {client_id}")
+
+
+@platforms_group.command("list")
+@with_appcontext
+def platforms_list() -> None:
+    """List registrations."""
+    from lti_tool.models import Platform
+
+    rows = db_session().scalars(select(Platform).order_by(Platform.id)).all()
+    if not rows:
+        click.echo("no platforms registered")
+    for p in rows:
+        deployments = ",".join(p.deployment_ids) or "-"
+        click.echo(f"{p.id}\t{p.status}\t{p.name}\t{p.issuer}\t{p.client_id}\t{deployments}")
+
+
+@platforms_group.command("activate")
+@click.argument("platform_id", type=int, required=False)
+@click.option("--all", "all_", is_flag=True, help="Activate every pending registration.")
+@with_appcontext
+def platforms_activate(platform_id: int | None, all_: bool) -> None:
+    """Accept launches from a pending registration."""
+    from lti_tool.services import platforms
+
+    if platform_id is None and not all_:
+        raise click.UsageError("give a PLATFORM_ID or --all")
+    try:
+        count = platforms.activate(db_session(), None if all_ else platform_id)
+    except platforms.PlatformError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{count} platform(s) activated")
+
+
+@platforms_group.command("remove")
+@click.argument("platform_id", type=int)
+@with_appcontext
+def platforms_remove(platform_id: int) -> None:
+    """Delete a registration (its launches stop working at once)."""
+    from lti_tool.services import platforms
+
+    try:
+        platforms.remove(db_session(), platform_id)
+    except platforms.PlatformError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"platform {platform_id} removed")
+
+
+@platforms_group.command("invite")
+@click.option("--hours", type=int, default=None, help="Validity (default 72).")
+@click.option("--note", default=None, help="Who the invite is for.")
+@with_appcontext
+def platforms_invite(hours: int | None, note: str | None) -> None:
+    """Print a single-use, expiring dynamic registration URL (last line)."""
+    from lti_tool.lti.registration import create_invite
+
+    hours = hours or current_app.config["LTI_INVITE_TTL_HOURS"]
+    token = create_invite(db_session(), hours=hours, note=note)
+    base = current_app.config["PUBLIC_BASE_URL"]
+    click.echo(f"Paste this URL into the LMS as the registration URL (valid {hours} h, once):")
+    click.echo(f"{base}/lti/register?invite={token}")
+
+
+# -- keys ----------------------------------------------------------------------------
+@click.group("keys")
+def keys_group() -> None:
+    """The tool's signing keys."""
+
+
+@keys_group.command("rotate")
+@click.option("--grace-days", type=int, default=None, help="Keep old keys published this long.")
+@with_appcontext
+def keys_rotate(grace_days: int | None) -> None:
+    """Add a new signing key; old keys are retired after the grace period."""
+    from lti_tool.services import keys
+
+    days = current_app.config["LTI_KEY_GRACE_DAYS"] if grace_days is None else grace_days
+    new, retiring = keys.rotate(db_session(), days)
+    click.echo(f"new signing key {new.kid}; {len(retiring)} key(s) retire in {days} day(s)")
+
+
+@keys_group.command("list")
+@with_appcontext
+def keys_list() -> None:
+    """List keys: kid, created, and when each retires."""
+    from lti_tool.models import ToolKey
+
+    for k in db_session().scalars(select(ToolKey).order_by(ToolKey.created_at)):
+        state = "signing" if k.retire_at is None else f"retires {k.retire_at:%Y-%m-%d %H:%M}"
+        click.echo(f"{k.kid}\t{k.created_at:%Y-%m-%d %H:%M}\t{state}")
+
+
+# -- course templates ----------------------------------------------------------------
+@click.group("templates")
+def templates_group() -> None:
+    """Course templates (the 6-week structures)."""
+
+
+@templates_group.command("load")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def templates_load(paths: tuple[str, ...]) -> None:
+    """Validate and load templates (default: every shipped template)."""
+    from pathlib import Path
+
+    from course_templates.loader import TemplateError, install, load_template, shipped_templates
+
+    files = [Path(p) for p in paths] or shipped_templates()
+    db = db_session()
+    try:
+        specs = [load_template(f) for f in files]
+    except TemplateError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for spec in specs:
+        install(db, spec)
+        click.echo(f"loaded {spec.id} {spec.version}: {spec.title}")
+    db.commit()
+
+
+# -- setup and serving ---------------------------------------------------------------
+@click.command("init")
+@click.option("--demo/--no-demo", default=None, help="Register the demo platform.")
+@with_appcontext
+def init(demo: bool | None) -> None:
+    """Prepare a database: migrations, signing key, shipped templates, demo platform."""
+    from course_templates.loader import install, load_template, shipped_templates
+    from lti_tool.migrate import upgrade
+    from lti_tool.services import keys
+
+    upgrade(current_app)
+    db = db_session()
+    key, created = keys.ensure_signing_key(db)
+    click.echo(f"signing key {key.kid} ({'created' if created else 'kept'})")
+    from lti_tool.models import CourseModule
+
+    loaded = {(m.key, m.version) for m in db.scalars(select(CourseModule))}
+    for path in shipped_templates():
+        spec = load_template(path)
+        if (spec.id, spec.version) not in loaded:
+            install(db, spec)
+            click.echo(f"loaded template {spec.id} {spec.version}")
+    db.commit()
+    if demo if demo is not None else current_app.config.get("DEMO"):
+        from lti_tool.demo.platform import ensure_demo_registration
+
+        ensure_demo_registration(current_app, db)
+        click.echo(f"demo launcher: {current_app.config['PUBLIC_BASE_URL']}/demo/")
+
+
+@click.command("serve")
+@click.option("--workers", type=int, default=None, help="Default: WEB_CONCURRENCY or 2*cores+1.")
+@click.option("--threads", type=int, default=None, help="Threads per worker (default 4).")
+@with_appcontext
+def serve(workers: int | None, threads: int | None) -> None:
+    """Serve with gunicorn on HOST:PORT."""
+    from lti_tool.server import run_gunicorn
+
+    cfg = current_app.config
+    n = workers or int(os.environ.get("WEB_CONCURRENCY", 0)) or (2 * (os.cpu_count() or 1) + 1)
+    if cfg.get("DEMO"):
+        click.echo(f"Demo launcher: {cfg['PUBLIC_BASE_URL']}/demo/")
+    click.echo(f"Serving {cfg['PUBLIC_BASE_URL']} with {n} worker(s)")
+    sys.stdout.flush()
+    run_gunicorn(f"{cfg['HOST']}:{cfg['PORT']}", workers=n, threads=threads or 4)
+
+
+@click.command("cleanup")
+@with_appcontext
+def cleanup() -> None:
+    """Delete expired login states, nonces and launch data."""
+    from lti_tool.services.launches import purge_expired
+
+    for table, n in purge_expired(db_session()).items():
+        click.echo(f"{table}: {n} deleted")

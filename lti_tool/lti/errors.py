@@ -1,0 +1,102 @@
+"""Launch and registration errors, each with a message for the user and the LMS admin."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+# code -> (what the user sees, what to tell the LMS admin)
+MESSAGES = {
+    "missing_params": (
+        _l("The launch request is incomplete."),
+        _l("The platform did not send the parameters an LTI 1.3 launch needs."),
+    ),
+    "unknown_platform": (
+        _l("This learning platform is not registered with the tool."),
+        _l("Register the platform (issuer and client ID) with the tool, or activate it."),
+    ),
+    "platform_pending": (
+        _l("This learning platform's registration is waiting for approval."),
+        _l("An administrator of the tool must activate the registration."),
+    ),
+    "bad_target": (
+        _l("The launch points to an address outside this tool."),
+        _l("Check the tool URL configured in the platform."),
+    ),
+    "cookies_blocked": (
+        _l("Your browser blocked the cookie this tool needs inside the course page."),
+        _l("Open the tool in a new window, or allow cookies for the tool's site."),
+    ),
+    "state_mismatch": (
+        _l("This launch was not started from this browser, or it has expired."),
+        _l("Launch the tool again from the course page."),
+    ),
+    "bad_token": (
+        _l("The launch token is malformed."),
+        _l("The platform sent an id_token that is not a valid JWT."),
+    ),
+    "bad_alg": (
+        _l("The launch token is signed with an algorithm that is not accepted."),
+        _l("The platform must sign launches with RS256."),
+    ),
+    "bad_audience": (
+        _l("The launch token was not issued for this tool."),
+        _l("The token's audience (aud/azp) does not contain the tool's client ID."),
+    ),
+    "bad_signature": (
+        _l("The launch token's signature could not be verified."),
+        _l("Check the platform's public key set URL registered with the tool."),
+    ),
+    "expired": (
+        _l("The launch has expired."),
+        _l("The token's exp or iat is outside the accepted time window; check clocks."),
+    ),
+    "bad_nonce": (
+        _l("This launch was already used or was not requested by the tool."),
+        _l("Launch the tool again from the course page."),
+    ),
+    "target_mismatch": (
+        _l("The launch does not match the link that was opened."),
+        _l("The token's target_link_uri differs from the one sent at login."),
+    ),
+    "unknown_deployment": (
+        _l("This placement of the tool is not registered."),
+        _l("Add the deployment ID to the tool's registration of this platform."),
+    ),
+    "bad_message": (
+        _l("The launch message is not a valid LTI 1.3 message."),
+        _l("The message type, LTI version or a required claim is missing or wrong."),
+    ),
+    "no_role": (
+        _l("Your role in this course does not give access to this tool."),
+        _l("Give the user a Learner, Mentor, Instructor or Administrator role."),
+    ),
+    "registration_failed": (
+        _l("The tool could not be registered with this platform."),
+        _l("Check the registration link and try again, or register the tool manually."),
+    ),
+    "invite_invalid": (
+        _l("This registration link is not valid: it was already used or has expired."),
+        _l("Ask the tool's administrator for a new registration link."),
+    ),
+}
+
+
+class LtiError(Exception):
+    """A refused LTI request. `detail` is technical and goes to the log and the admin hint."""
+
+    status = 400
+
+    def __init__(self, code: str, detail: str = "", status: int | None = None) -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+        if status is not None:
+            self.status = status
+
+    @property
+    def user_message(self) -> str:
+        return str(MESSAGES.get(self.code, MESSAGES["bad_message"])[0])
+
+    @property
+    def admin_hint(self) -> str:
+        return str(MESSAGES.get(self.code, MESSAGES["bad_message"])[1])

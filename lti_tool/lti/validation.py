@@ -1,0 +1,235 @@
+"""Launch validation: pylti1p3's MessageLaunch plus the checks it skips.
+
+pylti1p3 (and its fork) decode the id_token with `verify_aud` off, take `aud[0]` as
+the client id, accept any `alg` its key lookup matches, never compare
+`target_link_uri`, and treat nonces as reusable. Here every check the 1EdTech
+Security Framework asks for is done, in this order, before anything is written:
+
+ 1. the JWT has three parts and decodes (pylti1p3);
+ 2. the header: alg RS256 only, a kid, no jwk/jku/x5u/x5c key hints;
+ 3. state: the `state` field equals the state cookie of this browser and is a
+    login we started and that has not expired;
+ 4. registration: iss known and active; aud contains our client_id, and with
+    several audiences azp is present, is ours and is among them;
+ 5. signature with the platform's key for that kid (refetched once if unknown),
+    plus exp, iat (not in the future, not older than LTI_MAX_TOKEN_AGE);
+ 6. nonce equals the one bound to the state and was never accepted before;
+ 7. target_link_uri equals the one the login was started for;
+ 8. deployment id registered for this client (pylti1p3);
+ 9. message type, LTI version and the claims each message type requires (pylti1p3).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+import requests
+from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskRequest
+from pylti1p3.exception import LtiException
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool.db import utcnow
+from lti_tool.lti.errors import LtiError
+from lti_tool.lti.keyset import KeySetCache
+from lti_tool.lti.toolconf import DbToolConf
+from lti_tool.models import OidcState, Platform, UsedNonce
+
+CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+STATE_COOKIE_PREFIX = "lti1p3-state-"
+_FORBIDDEN_HEADERS = ("jwk", "jku", "x5u", "x5c")
+
+
+@dataclass
+class ValidatorSettings:
+    leeway: int
+    max_token_age: int
+
+
+class _NoSession:
+    """pylti1p3 wants a session service; our state and nonces live in the database."""
+
+    def __getattr__(self, name: str) -> Any:  # pragma: no cover - never used
+        raise AttributeError(name)
+
+
+class ToolMessageLaunch(FlaskMessageLaunch):
+    """One launch being validated. After `validate()`, `platform`, `state` and
+    `claims` hold what was accepted; the used nonce is added to the session."""
+
+    def __init__(
+        self,
+        db: Session,
+        *,
+        keysets: KeySetCache,
+        http: requests.Session,
+        settings: ValidatorSettings,
+        cookies: dict[str, str],
+        form: dict[str, str],
+    ) -> None:
+        request = FlaskRequest(cookies=cookies, session={}, request_data=form)
+        super().__init__(
+            request,
+            DbToolConf(db),
+            session_service=_NoSession(),  # type: ignore[arg-type]
+            cookie_service=_NoSession(),  # type: ignore[arg-type]
+            requests_session=http,
+        )
+        # pylti1p3 re-runs validate() from its getters unless told not to.
+        self.set_auto_validation(False)
+        self.db = db
+        self.keysets = keysets
+        self.settings = settings
+        self.cookies = cookies
+        self.form = form
+        self.platform: Platform | None = None
+        self.state: OidcState | None = None
+        self.client_id: str | None = None
+
+    # -- the whole check -------------------------------------------------------------
+    def validate(self) -> ToolMessageLaunch:
+        if not self.form.get("id_token") or not self.form.get("state"):
+            raise LtiError("missing_params", "id_token and state are required")
+        try:
+            self.validate_jwt_format()
+        except LtiException as exc:
+            raise LtiError("bad_token", str(exc)) from exc
+        self._check_header()
+        self.state = self._check_state()
+        self.platform = self._check_registration()
+        claims = self._check_signature()
+        self._check_nonce(claims)
+        self._check_target(claims)
+        try:
+            self.validate_deployment()
+        except LtiException as exc:
+            raise LtiError("unknown_deployment", str(exc)) from exc
+        try:
+            self.validate_message()
+        except LtiException as exc:
+            raise LtiError("bad_message", str(exc)) from exc
+        if claims.get("sub") in (None, "") and self.is_resource_launch():
+            raise LtiError("bad_message", "anonymous launches are not supported")
+        self._validated = True
+        return self
+
+    @property
+    def claims(self) -> dict[str, Any]:
+        return self._jwt["body"]
+
+    # -- steps -----------------------------------------------------------------------
+    def _check_header(self) -> None:
+        header = self._jwt.get("header", {})
+        if header.get("alg") != "RS256":
+            raise LtiError("bad_alg", f"alg {header.get('alg')!r} refused; only RS256")
+        for name in _FORBIDDEN_HEADERS:
+            if name in header:
+                raise LtiError("bad_alg", f"header {name!r} refused: keys come from the key set")
+        if not header.get("kid"):
+            raise LtiError("bad_signature", "the JWT header has no kid")
+
+    def _check_state(self) -> OidcState:
+        state_value = self.form["state"]
+        cookie = self.cookies.get(STATE_COOKIE_PREFIX + state_value)
+        if cookie != state_value:
+            if not any(k.startswith(STATE_COOKIE_PREFIX) for k in self.cookies):
+                row = self.db.get(OidcState, state_value)
+                if row is not None and row.expires_at > utcnow():
+                    # A login we started, but the browser sent no cookie at all:
+                    # third-party cookies are blocked in this iframe.
+                    self.state = row
+                    raise LtiError("cookies_blocked", "no state cookie was sent")
+            raise LtiError("state_mismatch", "state does not match this browser's login")
+        row = self.db.get(OidcState, state_value)
+        if row is None or row.expires_at <= utcnow():
+            raise LtiError("state_mismatch", "unknown or expired state")
+        return row
+
+    def _check_registration(self) -> Platform:
+        body = self._jwt["body"]
+        iss = body.get("iss")
+        if not iss or not isinstance(iss, str):
+            raise LtiError("bad_message", "iss is missing")
+        aud = body.get("aud")
+        audiences = [aud] if isinstance(aud, str) else aud
+        if not isinstance(audiences, list) or not audiences:
+            raise LtiError("bad_audience", "aud is missing")
+        azp = body.get("azp")
+        if len(audiences) > 1 and not azp:
+            raise LtiError("bad_audience", "several audiences and no azp")
+        if azp is not None and azp not in audiences:
+            raise LtiError("bad_audience", "azp is not one of the audiences")
+        client_id = azp if azp is not None else audiences[0]
+        conf: DbToolConf = self._tool_config
+        platforms = conf.active_platforms(iss)
+        platform = next((p for p in platforms if p.client_id == client_id), None)
+        if platform is None:
+            pending = self.db.scalars(
+                select(Platform).where(Platform.issuer == iss, Platform.client_id == client_id)
+            ).first()
+            if pending is not None:
+                raise LtiError("platform_pending", f"{iss} {client_id} is not active")
+            if platforms:
+                raise LtiError("bad_audience", f"aud {audiences!r} is not a registered client")
+            raise LtiError("unknown_platform", f"issuer {iss!r} is not registered")
+        if self.state is not None and self.state.platform_id != platform.id:
+            raise LtiError("state_mismatch", "the login was started for another platform")
+        self.client_id = client_id
+        self._registration = conf.find_registration_by_params(iss, client_id)
+        return platform
+
+    def _check_signature(self) -> dict[str, Any]:
+        assert self.platform is not None and self.client_id is not None
+        kid = self._jwt["header"]["kid"]
+        key = self.keysets.get_key(self.platform.key_set_url, kid, self._requests_session)
+        try:
+            claims = jwt.decode(
+                self.form["id_token"],
+                key.key,
+                algorithms=["RS256"],
+                audience=self.client_id,
+                issuer=self.platform.issuer,
+                leeway=self.settings.leeway,
+                options={"require": ["exp", "iat", "iss", "aud", "nonce"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise LtiError("expired", str(exc)) from exc
+        except jwt.ImmatureSignatureError as exc:
+            raise LtiError("expired", str(exc)) from exc
+        except (jwt.InvalidAudienceError, jwt.InvalidIssuerError) as exc:
+            raise LtiError("bad_audience", str(exc)) from exc
+        except jwt.MissingRequiredClaimError as exc:
+            raise LtiError("bad_message", str(exc)) from exc
+        except jwt.InvalidTokenError as exc:
+            raise LtiError("bad_signature", str(exc)) from exc
+        if time.time() - float(claims["iat"]) > self.settings.max_token_age + self.settings.leeway:
+            raise LtiError("expired", "iat is too old")
+        return claims
+
+    def _check_nonce(self, claims: dict[str, Any]) -> None:
+        assert self.state is not None and self.platform is not None
+        nonce = claims.get("nonce")
+        if not isinstance(nonce, str) or nonce != self.state.nonce:
+            raise LtiError("bad_nonce", "nonce does not match the login")
+        issuer = self.platform.issuer
+        used = self.db.scalars(
+            select(UsedNonce.id).where(UsedNonce.issuer == issuer, UsedNonce.nonce == nonce)
+        ).first()
+        if used is not None:
+            raise LtiError("bad_nonce", "nonce already used")
+        exp = float(claims["exp"]) + self.settings.leeway
+        ttl = max(exp - time.time(), 0) + self.settings.max_token_age
+        from datetime import timedelta
+
+        self.db.add(
+            UsedNonce(issuer=issuer, nonce=nonce, expires_at=utcnow() + timedelta(seconds=ttl))
+        )
+
+    def _check_target(self, claims: dict[str, Any]) -> None:
+        assert self.state is not None
+        target = claims.get(CLAIM + "target_link_uri")
+        if target != self.state.target_link_uri:
+            raise LtiError("target_mismatch", f"{target!r} != {self.state.target_link_uri!r}")

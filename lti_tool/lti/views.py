@@ -1,0 +1,250 @@
+"""The LTI endpoints. Their paths are part of the public contract (see README)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jwt
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask import session as web_session
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from lti_tool.db import session as db_session
+from lti_tool.lti import deep_linking
+from lti_tool.lti.config_json import tool_configuration
+from lti_tool.lti.errors import LtiError
+from lti_tool.lti.http import http_session
+from lti_tool.lti.login import LOGIN_PARAMS, start_login
+from lti_tool.lti.registration import register_platform
+from lti_tool.lti.toolconf import registration_for
+from lti_tool.lti.validation import STATE_COOKIE_PREFIX, ToolMessageLaunch, ValidatorSettings
+from lti_tool.models import LaunchData, Platform
+from lti_tool.services import keys as key_service
+from lti_tool.services.launches import DL_REQUEST, locale_of, record_launch
+from lti_tool.web.auth import current_user_id, sign_in, target_url
+
+bp = Blueprint("lti", __name__, url_prefix="/lti")
+
+
+def base_url() -> str:
+    return current_app.config["PUBLIC_BASE_URL"]
+
+
+def set_state_cookie(response, state: str, max_age: int) -> None:
+    """The state cookie binds the login to this browser (partitioned inside iframes)."""
+    https = current_app.config["LTI_HTTPS"]
+    response.set_cookie(
+        STATE_COOKIE_PREFIX + state,
+        state,
+        max_age=max_age,
+        path="/lti/",
+        secure=https,
+        httponly=True,
+        samesite="None" if https else "Lax",
+        partitioned=https,
+    )
+
+
+def delete_state_cookie(response, state: str) -> None:
+    https = current_app.config["LTI_HTTPS"]
+    response.delete_cookie(
+        STATE_COOKIE_PREFIX + state,
+        path="/lti/",
+        secure=https,
+        httponly=True,
+        samesite="None" if https else "Lax",
+        partitioned=https,
+    )
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """OIDC third-party initiated login: record state and nonce, send the browser on."""
+    source = request.form if request.method == "POST" else request.args
+    params = {k: source.get(k, "") for k in LOGIN_PARAMS}
+    db = db_session()
+    try:
+        url, state = start_login(
+            db,
+            params,
+            base_url=base_url(),
+            redirect_uri=base_url() + "/lti/launch",
+            ttl=current_app.config["LTI_STATE_TTL"],
+        )
+        db.commit()
+    except LtiError:
+        db.rollback()
+        raise
+    response = redirect(url, code=302)
+    set_state_cookie(response, state.state, current_app.config["LTI_STATE_TTL"])
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _validator_settings() -> ValidatorSettings:
+    return ValidatorSettings(
+        leeway=current_app.config["LTI_JWT_LEEWAY"],
+        max_token_age=current_app.config["LTI_MAX_TOKEN_AGE"],
+    )
+
+
+def _unverified_locale(id_token: str | None) -> str | None:
+    """The locale a (not yet trusted) token asks for, only to word an error page."""
+    if not id_token:
+        return None
+    try:
+        return locale_of(jwt.decode(id_token, options={"verify_signature": False}))
+    except jwt.PyJWTError:
+        return None
+
+
+@bp.route("/launch", methods=["POST"])
+def launch():
+    """Validate the id_token, then record the launch; a refusal writes nothing."""
+    form = request.form.to_dict()
+    g.locale = _unverified_locale(form.get("id_token"))
+    db = db_session()
+    launcher = ToolMessageLaunch(
+        db,
+        keysets=current_app.extensions["lti_keysets"],
+        http=http_session(),
+        settings=_validator_settings(),
+        cookies=dict(request.cookies),
+        form=form,
+    )
+    try:
+        launcher.validate()
+        outcome = record_launch(
+            db,
+            launcher.platform,
+            launcher.state,
+            launcher.claims,
+            launch_data_ttl=current_app.config["LTI_LAUNCH_DATA_TTL"],
+        )
+        db.commit()
+    except LtiError as exc:
+        db.rollback()
+        if exc.code == "cookies_blocked" and launcher.state is not None:
+            return _cookies_blocked_page(launcher.state.login_params, exc)
+        raise
+    except IntegrityError as exc:  # two concurrent posts of one token: one wins
+        db.rollback()
+        raise LtiError("bad_nonce", "nonce used concurrently") from exc
+
+    sign_in(outcome)
+    if outcome.message_type == DL_REQUEST:
+        location = url_for("lti.deep_link_picker", launch_id=outcome.launch_id)
+    else:
+        location = target_url(outcome)
+    response = redirect(location, code=303)
+    delete_state_cookie(response, form["state"])
+    return response
+
+
+def _cookies_blocked_page(login_params: dict[str, Any], exc: LtiError):
+    """Offer to run the whole launch in a top-level window, where cookies work."""
+    from urllib.parse import urlencode
+
+    url = base_url() + "/lti/login?" + urlencode(login_params)
+    html = render_template("lti/cookies_blocked.html", new_window_url=url, error=exc)
+    return html, 400
+
+
+@bp.get("/jwks")
+def jwks():
+    response = jsonify(key_service.jwks(db_session()))
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.get("/config")
+def config():
+    """Everything an LMS admin needs for a manual registration, as JSON."""
+    return jsonify(tool_configuration(base_url(), key_service.jwks(db_session())))
+
+
+@bp.get("/register")
+def register():
+    """LTI Dynamic Registration, opened by the LMS with openid_configuration and a token."""
+    db = db_session()
+    try:
+        platform = register_platform(
+            db,
+            http_session(),
+            invite=request.args.get("invite", ""),
+            openid_configuration=request.args.get("openid_configuration", ""),
+            registration_token=request.args.get("registration_token"),
+            base_url=base_url(),
+        )
+        db.commit()
+    except LtiError:
+        db.rollback()
+        raise
+    return render_template("lti/registered.html", platform=platform)
+
+
+def _launch_data_for_user(launch_id: str) -> LaunchData:
+    data = db_session().get(LaunchData, launch_id)
+    uid = current_user_id()
+    if data is None or uid is None or web_session.get("dl_launch") != launch_id:
+        abort(403)
+    return data
+
+
+@bp.get("/deep-link/<launch_id>")
+def deep_link_picker(launch_id: str):
+    _launch_data_for_user(launch_id)
+    items = deep_linking.placeables(db_session())
+    return render_template("lti/deep_link_picker.html", items=items, launch_id=launch_id)
+
+
+@bp.post("/deep-link/<launch_id>")
+def deep_link_respond(launch_id: str):
+    """Sign the Deep Linking response with the chosen items and send it to the platform."""
+    db = db_session()
+    data = _launch_data_for_user(launch_id)
+    chosen_refs = request.form.getlist("item")
+    available = {p.ref: p for p in deep_linking.placeables(db)}
+    chosen = [available[r] for r in chosen_refs if r in available]
+    claims = data.claims
+    settings = claims.get(deep_linking.DL_SETTINGS) or {}
+    if not chosen:
+        items = list(available.values())
+        error = _("Choose at least one item to place.")
+        return render_template(
+            "lti/deep_link_picker.html", items=items, launch_id=launch_id, error=error
+        ), 400
+    multiple = settings.get("accept_multiple", True) not in (False, "false")
+    if not multiple and len(chosen) > 1:
+        items = list(available.values())
+        error = _("This course accepts only one item at a time: choose one.")
+        return render_template(
+            "lti/deep_link_picker.html", items=items, launch_id=launch_id, error=error
+        ), 400
+    platform = db.get(Platform, data.platform_id)
+    if platform is None:
+        abort(404)
+    registration = registration_for(platform, key_service.current_signing_key(db))
+    deployment_id = claims["https://purl.imsglobal.org/spec/lti/claim/deployment_id"]
+    link = deep_linking.ToolDeepLink(registration, deployment_id, settings)
+    token = link.get_response_jwt(deep_linking.resources(chosen, base_url()))
+    db.delete(data)
+    db.commit()
+    web_session.pop("dl_launch", None)
+    return render_template(
+        "lti/auto_post.html",
+        action=settings["deep_link_return_url"],
+        fields={"JWT": token},
+        title=_("Placing the chosen items in your course..."),
+    )

@@ -1,0 +1,25 @@
+"""Core tables. Plugins add their own tables, prefixed with their name."""
+
+from lti_tool.models.course import Activity, CourseBlock, CourseModule
+from lti_tool.models.keys import ToolKey
+from lti_tool.models.launch import LaunchData, OidcState, RegistrationInvite, UsedNonce
+from lti_tool.models.people import ActivityLog, Context, Membership, ResourceLink, User
+from lti_tool.models.platform import Deployment, Platform
+
+__all__ = [
+    "Activity",
+    "ActivityLog",
+    "Context",
+    "CourseBlock",
+    "CourseModule",
+    "Deployment",
+    "LaunchData",
+    "Membership",
+    "OidcState",
+    "Platform",
+    "RegistrationInvite",
+    "ResourceLink",
+    "ToolKey",
+    "UsedNonce",
+    "User",
+]

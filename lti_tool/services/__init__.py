@@ -1,0 +1,1 @@
+"""Core services: plain functions over a SQLAlchemy session, usable from views and CLI."""

@@ -1,0 +1,1 @@
+"""Pages a launched user sees."""

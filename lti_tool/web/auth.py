@@ -1,0 +1,90 @@
+"""The web session after a launch: who is signed in, in which courses, with what role.
+
+One browser may hold launches from several courses (tabs); the session keeps a
+role per course, and every course page checks it.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, g, session, url_for
+
+from lti_tool.db import session as db_session
+from lti_tool.models import Context, User
+
+if TYPE_CHECKING:
+    from lti_tool.services.launches import LaunchOutcome
+
+
+def sign_in(outcome: LaunchOutcome) -> None:
+    if session.get("uid") != outcome.user.id:
+        session.clear()
+    session.permanent = True
+    session["uid"] = outcome.user.id
+    roles = dict(session.get("roles") or {})
+    roles[str(outcome.context.id)] = outcome.role
+    session["roles"] = roles
+    session["ctx"] = outcome.context.id
+    if outcome.locale:
+        session["locale"] = outcome.locale
+    if outcome.message_type == "LtiDeepLinkingRequest":
+        session["dl_launch"] = outcome.launch_id
+    else:
+        session["launch"] = outcome.launch_id
+
+
+def current_user_id() -> int | None:
+    return session.get("uid")
+
+
+def current_user() -> User | None:
+    uid = current_user_id()
+    if uid is None:
+        return None
+    if "user" not in g:
+        g.user = db_session().get(User, uid)
+    return g.user
+
+
+def role_in(context_pk: int) -> str | None:
+    return (session.get("roles") or {}).get(str(context_pk))
+
+
+def course_access(view):
+    """Require a launch into the course `ctx` of the URL; gives the view `context`, `role`."""
+
+    @wraps(view)
+    def wrapper(ctx: int, *args, **kwargs):
+        role = role_in(ctx)
+        if current_user_id() is None or role is None:
+            abort(401)
+        context = db_session().get(Context, ctx)
+        if context is None:
+            abort(404)
+        g.context, g.role = context, role
+        return view(ctx, *args, **kwargs)
+
+    return wrapper
+
+
+def target_url(outcome: LaunchOutcome) -> str:
+    """Where a resource-link launch lands, from the path of its target_link_uri."""
+    base_path = urlsplit(current_app.config["PUBLIC_BASE_URL"]).path.rstrip("/")
+    path = urlsplit(outcome.target_link_uri).path
+    if base_path and path.startswith(base_path):
+        path = path[len(base_path) :]
+    parts = [p for p in path.split("/") if p]
+    ctx = outcome.context.id
+    if len(parts) >= 2 and parts[0] == "course":
+        module = parts[1]
+        if len(parts) == 2:
+            return url_for("web.module", ctx=ctx, module_key=module)
+        if len(parts) == 3:
+            return url_for("web.module", ctx=ctx, module_key=module, _anchor=f"b-{parts[2]}")
+        return url_for(
+            "web.activity", ctx=ctx, module_key=module, block_key=parts[2], activity_key=parts[3]
+        )
+    return url_for("web.course_home", ctx=ctx)

@@ -1,0 +1,87 @@
+"""Course pages: the course home, a module by weeks, an activity."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, render_template
+from sqlalchemy import select
+
+from lti_tool.db import session as db_session
+from lti_tool.models import Activity, CourseBlock, CourseModule
+from lti_tool.web.auth import course_access, current_user
+
+bp = Blueprint("web", __name__)
+
+
+@bp.get("/")
+def index():
+    return render_template("index.html")
+
+
+@bp.get("/healthz")
+def healthz():
+    db_session().execute(select(1))
+    return {"status": "ok"}
+
+
+def _module(key: str) -> CourseModule:
+    module = (
+        db_session()
+        .scalars(
+            select(CourseModule).where(CourseModule.key == key).order_by(CourseModule.id.desc())
+        )
+        .first()
+    )
+    if module is None:
+        abort(404)
+    return module
+
+
+@bp.get("/c/<int:ctx>/")
+@course_access
+def course_home(ctx: int):
+    modules = list(db_session().scalars(select(CourseModule).order_by(CourseModule.title)))
+    return render_template(
+        "course/home.html", modules=modules, user=current_user(), context=g.context, role=g.role
+    )
+
+
+@bp.get("/c/<int:ctx>/module/<module_key>")
+@course_access
+def module(ctx: int, module_key: str):
+    return render_template(
+        "course/module.html",
+        module=_module(module_key),
+        user=current_user(),
+        context=g.context,
+        role=g.role,
+    )
+
+
+@bp.get("/c/<int:ctx>/module/<module_key>/<block_key>/<activity_key>")
+@course_access
+def activity(ctx: int, module_key: str, block_key: str, activity_key: str):
+    module = _module(module_key)
+    row = (
+        db_session()
+        .scalars(
+            select(Activity)
+            .join(CourseBlock)
+            .where(
+                CourseBlock.module_id == module.id,
+                CourseBlock.key == block_key,
+                Activity.key == activity_key,
+            )
+        )
+        .first()
+    )
+    if row is None:
+        abort(404)
+    return render_template(
+        "course/activity.html",
+        module=module,
+        block=row.block,
+        activity=row,
+        user=current_user(),
+        context=g.context,
+        role=g.role,
+    )
