@@ -50,6 +50,8 @@ class Config:
     # Platform key sets are cached; an unknown kid forces a refetch at most this often.
     LTI_KEYSET_CACHE_SECONDS = 3600
     LTI_KEYSET_MIN_REFETCH_SECONDS = 5
+    # Registrations and the signing key are cached per process this long (seconds).
+    LTI_REGISTRY_CACHE_SECONDS = 10
     # How long retired tool keys stay published after a rotation.
     LTI_KEY_GRACE_DAYS = 7
     LTI_INVITE_TTL_HOURS = 72

@@ -7,15 +7,15 @@ Security Framework asks for is done, in this order, before anything is written:
 
  1. the JWT has three parts and decodes (pylti1p3);
  2. the header: alg RS256 only, a kid, no jwk/jku/x5u/x5c key hints;
- 3. state: the `state` field equals the state cookie of this browser and is a
-    login we started and that has not expired;
+ 3. state: signed by us, not expired, and bound to this browser by its cookie;
  4. registration: iss known and active; aud contains our client_id, and with
-    several audiences azp is present, is ours and is among them;
+    several audiences azp is present, is ours and is among them; the same
+    registration the login was started for;
  5. signature with the platform's key for that kid (refetched once if unknown),
-    plus exp, iat (not in the future, not older than LTI_MAX_TOKEN_AGE);
+    plus exp and iat (not in the future, not older than LTI_MAX_TOKEN_AGE);
  6. nonce equals the one bound to the state and was never accepted before;
  7. target_link_uri equals the one the login was started for;
- 8. deployment id registered for this client (pylti1p3);
+ 8. deployment id registered for this client;
  9. message type, LTI version and the claims each message type requires (pylti1p3).
 """
 
@@ -23,47 +23,55 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import jwt
 import requests
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskRequest
 from pylti1p3.exception import LtiException
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.db import utcnow
 from lti_tool.lti.errors import LtiError
 from lti_tool.lti.keyset import KeySetCache
-from lti_tool.lti.toolconf import DbToolConf
-from lti_tool.models import OidcState, Platform, UsedNonce
+from lti_tool.lti.registry import PlatformInfo, Registry
+from lti_tool.lti.state import (
+    STATE_COOKIE_PREFIX,
+    LoginState,
+    StateError,
+    cookie_name,
+    cookie_value,
+    read_state,
+)
+from lti_tool.lti.toolconf import DbToolConf, registration_for
+from lti_tool.services.launch_sql import run
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
-STATE_COOKIE_PREFIX = "lti1p3-state-"
 _FORBIDDEN_HEADERS = ("jwk", "jku", "x5u", "x5c")
 
 
 @dataclass
 class ValidatorSettings:
+    secret: str
+    state_ttl: int
     leeway: int
     max_token_age: int
 
 
 class _NoSession:
-    """pylti1p3 wants a session service; our state and nonces live in the database."""
-
-    def __getattr__(self, name: str) -> Any:  # pragma: no cover - never used
-        raise AttributeError(name)
+    """pylti1p3 wants session and cookie services; our state and nonces are ours."""
 
 
 class ToolMessageLaunch(FlaskMessageLaunch):
     """One launch being validated. After `validate()`, `platform`, `state` and
-    `claims` hold what was accepted; the used nonce is added to the session."""
+    `claims` hold what was accepted, and the used nonce is added to the session."""
 
     def __init__(
         self,
         db: Session,
         *,
+        registry: Registry,
         keysets: KeySetCache,
         http: requests.Session,
         settings: ValidatorSettings,
@@ -73,7 +81,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         request = FlaskRequest(cookies=cookies, session={}, request_data=form)
         super().__init__(
             request,
-            DbToolConf(db),
+            DbToolConf(db, registry),
             session_service=_NoSession(),  # type: ignore[arg-type]
             cookie_service=_NoSession(),  # type: ignore[arg-type]
             requests_session=http,
@@ -81,13 +89,15 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         # pylti1p3 re-runs validate() from its getters unless told not to.
         self.set_auto_validation(False)
         self.db = db
+        self.registry = registry
         self.keysets = keysets
         self.settings = settings
         self.cookies = cookies
         self.form = form
-        self.platform: Platform | None = None
-        self.state: OidcState | None = None
+        self.platform: PlatformInfo | None = None
+        self.state: LoginState | None = None
         self.client_id: str | None = None
+        self.cookies_missing = False
 
     # -- the whole check -------------------------------------------------------------
     def validate(self) -> ToolMessageLaunch:
@@ -103,22 +113,28 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         claims = self._check_signature()
         self._check_nonce(claims)
         self._check_target(claims)
-        try:
-            self.validate_deployment()
-        except LtiException as exc:
-            raise LtiError("unknown_deployment", str(exc)) from exc
+        self._check_deployment(claims)
         try:
             self.validate_message()
         except LtiException as exc:
             raise LtiError("bad_message", str(exc)) from exc
-        if claims.get("sub") in (None, "") and self.is_resource_launch():
+        if not claims.get("sub") and self.is_resource_launch():
             raise LtiError("bad_message", "anonymous launches are not supported")
+        if self.cookies_missing:
+            # A valid launch of ours, but the browser sent none of our state cookies:
+            # third-party cookies are blocked in this iframe. Refused (the state is
+            # not bound to this browser); the page offers a top-level window.
+            raise LtiError("cookies_blocked", "no state cookie was sent")
         self._validated = True
         return self
 
     @property
     def claims(self) -> dict[str, Any]:
         return self._jwt["body"]
+
+    def unverified_claims(self) -> dict[str, Any]:
+        """The decoded body, before or after validation (to word error pages)."""
+        return self._jwt.get("body") or {}
 
     # -- steps -----------------------------------------------------------------------
     def _check_header(self) -> None:
@@ -131,24 +147,19 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         if not header.get("kid"):
             raise LtiError("bad_signature", "the JWT header has no kid")
 
-    def _check_state(self) -> OidcState:
-        state_value = self.form["state"]
-        cookie = self.cookies.get(STATE_COOKIE_PREFIX + state_value)
-        if cookie != state_value:
-            if not any(k.startswith(STATE_COOKIE_PREFIX) for k in self.cookies):
-                row = self.db.get(OidcState, state_value)
-                if row is not None and row.expires_at > utcnow():
-                    # A login we started, but the browser sent no cookie at all:
-                    # third-party cookies are blocked in this iframe.
-                    self.state = row
-                    raise LtiError("cookies_blocked", "no state cookie was sent")
-            raise LtiError("state_mismatch", "state does not match this browser's login")
-        row = self.db.get(OidcState, state_value)
-        if row is None or row.expires_at <= utcnow():
-            raise LtiError("state_mismatch", "unknown or expired state")
-        return row
+    def _check_state(self) -> LoginState:
+        value = self.form["state"]
+        try:
+            state = read_state(self.settings.secret, value, self.settings.state_ttl)
+        except StateError as exc:
+            raise LtiError("state_mismatch", str(exc)) from exc
+        if self.cookies.get(cookie_name(value)) != cookie_value(value):
+            if any(k.startswith(STATE_COOKIE_PREFIX) for k in self.cookies):
+                raise LtiError("state_mismatch", "the state cookie of this browser does not match")
+            self.cookies_missing = True  # decided after the other checks
+        return state
 
-    def _check_registration(self) -> Platform:
+    def _check_registration(self) -> PlatformInfo:
         body = self._jwt["body"]
         iss = body.get("iss")
         if not iss or not isinstance(iss, str):
@@ -163,22 +174,18 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         if azp is not None and azp not in audiences:
             raise LtiError("bad_audience", "azp is not one of the audiences")
         client_id = azp if azp is not None else audiences[0]
-        conf: DbToolConf = self._tool_config
-        platforms = conf.active_platforms(iss)
-        platform = next((p for p in platforms if p.client_id == client_id), None)
+        known = self.registry.platforms(self.db, iss)
+        platform = next((p for p in known if p.client_id == client_id), None)
         if platform is None:
-            pending = self.db.scalars(
-                select(Platform).where(Platform.issuer == iss, Platform.client_id == client_id)
-            ).first()
-            if pending is not None:
-                raise LtiError("platform_pending", f"{iss} {client_id} is not active")
-            if platforms:
+            if known:
                 raise LtiError("bad_audience", f"aud {audiences!r} is not a registered client")
             raise LtiError("unknown_platform", f"issuer {iss!r} is not registered")
+        if not platform.is_active:
+            raise LtiError("platform_pending", f"{iss} {client_id} is not active")
         if self.state is not None and self.state.platform_id != platform.id:
-            raise LtiError("state_mismatch", "the login was started for another platform")
+            raise LtiError("state_mismatch", "the login was started for another registration")
         self.client_id = client_id
-        self._registration = conf.find_registration_by_params(iss, client_id)
+        self._registration = registration_for(platform, self.registry.signing_key(self.db))
         return platform
 
     def _check_signature(self) -> dict[str, Any]:
@@ -195,9 +202,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 leeway=self.settings.leeway,
                 options={"require": ["exp", "iat", "iss", "aud", "nonce"]},
             )
-        except jwt.ExpiredSignatureError as exc:
-            raise LtiError("expired", str(exc)) from exc
-        except jwt.ImmatureSignatureError as exc:
+        except (jwt.ExpiredSignatureError, jwt.ImmatureSignatureError) as exc:
             raise LtiError("expired", str(exc)) from exc
         except (jwt.InvalidAudienceError, jwt.InvalidIssuerError) as exc:
             raise LtiError("bad_audience", str(exc)) from exc
@@ -214,22 +219,31 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         nonce = claims.get("nonce")
         if not isinstance(nonce, str) or nonce != self.state.nonce:
             raise LtiError("bad_nonce", "nonce does not match the login")
-        issuer = self.platform.issuer
-        used = self.db.scalars(
-            select(UsedNonce.id).where(UsedNonce.issuer == issuer, UsedNonce.nonce == nonce)
+        # Recorded as used in the launch's transaction (rolled back if the launch is
+        # refused later), kept as long as the state carrying it could be presented.
+        keep = self.settings.state_ttl + self.settings.leeway
+        inserted = run(
+            self.db,
+            "nonce",
+            {
+                "issuer": self.platform.issuer,
+                "nonce": nonce,
+                "expires_at": utcnow() + timedelta(seconds=keep),
+            },
         ).first()
-        if used is not None:
+        if inserted is None:
             raise LtiError("bad_nonce", "nonce already used")
-        exp = float(claims["exp"]) + self.settings.leeway
-        ttl = max(exp - time.time(), 0) + self.settings.max_token_age
-        from datetime import timedelta
-
-        self.db.add(
-            UsedNonce(issuer=issuer, nonce=nonce, expires_at=utcnow() + timedelta(seconds=ttl))
-        )
 
     def _check_target(self, claims: dict[str, Any]) -> None:
         assert self.state is not None
         target = claims.get(CLAIM + "target_link_uri")
         if target != self.state.target_link_uri:
             raise LtiError("target_mismatch", f"{target!r} != {self.state.target_link_uri!r}")
+
+    def _check_deployment(self, claims: dict[str, Any]) -> None:
+        assert self.platform is not None
+        deployment_id = claims.get(CLAIM + "deployment_id")
+        if not deployment_id:
+            raise LtiError("bad_message", "deployment_id is missing")
+        if deployment_id not in self.platform.deployment_ids:
+            raise LtiError("unknown_deployment", f"deployment {deployment_id!r} is not registered")

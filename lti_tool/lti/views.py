@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import jwt
 from flask import (
     Blueprint,
     abort,
@@ -27,8 +26,9 @@ from lti_tool.lti.errors import LtiError
 from lti_tool.lti.http import http_session
 from lti_tool.lti.login import LOGIN_PARAMS, start_login
 from lti_tool.lti.registration import register_platform
+from lti_tool.lti.state import cookie_name, cookie_value
 from lti_tool.lti.toolconf import registration_for
-from lti_tool.lti.validation import STATE_COOKIE_PREFIX, ToolMessageLaunch, ValidatorSettings
+from lti_tool.lti.validation import ToolMessageLaunch, ValidatorSettings
 from lti_tool.models import LaunchData, Platform
 from lti_tool.services import keys as key_service
 from lti_tool.services.launches import DL_REQUEST, locale_of, record_launch
@@ -41,100 +41,76 @@ def base_url() -> str:
     return current_app.config["PUBLIC_BASE_URL"]
 
 
-def set_state_cookie(response, state: str, max_age: int) -> None:
-    """The state cookie binds the login to this browser (partitioned inside iframes)."""
-    https = current_app.config["LTI_HTTPS"]
-    response.set_cookie(
-        STATE_COOKIE_PREFIX + state,
-        state,
-        max_age=max_age,
-        path="/lti/",
-        secure=https,
-        httponly=True,
-        samesite="None" if https else "Lax",
-        partitioned=https,
-    )
+def registry():
+    return current_app.extensions["lti_registry"]
 
 
-def delete_state_cookie(response, state: str) -> None:
+def _state_cookie_args() -> dict[str, Any]:
     https = current_app.config["LTI_HTTPS"]
-    response.delete_cookie(
-        STATE_COOKIE_PREFIX + state,
-        path="/lti/",
-        secure=https,
-        httponly=True,
-        samesite="None" if https else "Lax",
-        partitioned=https,
-    )
+    return {
+        "path": "/lti/",
+        "secure": https,
+        "httponly": True,
+        "samesite": "None" if https else "Lax",
+        "partitioned": https,
+    }
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """OIDC third-party initiated login: record state and nonce, send the browser on."""
+    """OIDC third-party initiated login: sign a state, bind it to this browser."""
     source = request.form if request.method == "POST" else request.args
     params = {k: source.get(k, "") for k in LOGIN_PARAMS}
-    db = db_session()
-    try:
-        url, state = start_login(
-            db,
-            params,
-            base_url=base_url(),
-            redirect_uri=base_url() + "/lti/launch",
-            ttl=current_app.config["LTI_STATE_TTL"],
-        )
-        db.commit()
-    except LtiError:
-        db.rollback()
-        raise
+    url, state = start_login(
+        db_session(),
+        registry(),
+        params,
+        secret=current_app.config["SECRET_KEY"],
+        base_url=base_url(),
+        redirect_uri=base_url() + "/lti/launch",
+    )
     response = redirect(url, code=302)
-    set_state_cookie(response, state.state, current_app.config["LTI_STATE_TTL"])
+    # The state cookie binds the login to this browser (partitioned inside iframes).
+    response.set_cookie(
+        cookie_name(state),
+        cookie_value(state),
+        max_age=current_app.config["LTI_STATE_TTL"],
+        **_state_cookie_args(),
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _validator_settings() -> ValidatorSettings:
-    return ValidatorSettings(
-        leeway=current_app.config["LTI_JWT_LEEWAY"],
-        max_token_age=current_app.config["LTI_MAX_TOKEN_AGE"],
-    )
-
-
-def _unverified_locale(id_token: str | None) -> str | None:
-    """The locale a (not yet trusted) token asks for, only to word an error page."""
-    if not id_token:
-        return None
-    try:
-        return locale_of(jwt.decode(id_token, options={"verify_signature": False}))
-    except jwt.PyJWTError:
-        return None
 
 
 @bp.route("/launch", methods=["POST"])
 def launch():
     """Validate the id_token, then record the launch; a refusal writes nothing."""
     form = request.form.to_dict()
-    g.locale = _unverified_locale(form.get("id_token"))
     db = db_session()
+    cfg = current_app.config
     launcher = ToolMessageLaunch(
         db,
+        registry=registry(),
         keysets=current_app.extensions["lti_keysets"],
         http=http_session(),
-        settings=_validator_settings(),
+        settings=ValidatorSettings(
+            secret=cfg["SECRET_KEY"],
+            state_ttl=cfg["LTI_STATE_TTL"],
+            leeway=cfg["LTI_JWT_LEEWAY"],
+            max_token_age=cfg["LTI_MAX_TOKEN_AGE"],
+        ),
         cookies=dict(request.cookies),
         form=form,
     )
     try:
         launcher.validate()
         outcome = record_launch(
-            db,
-            launcher.platform,
-            launcher.state,
-            launcher.claims,
-            launch_data_ttl=current_app.config["LTI_LAUNCH_DATA_TTL"],
+            db, launcher.platform, launcher.claims, launch_data_ttl=cfg["LTI_LAUNCH_DATA_TTL"]
         )
         db.commit()
     except LtiError as exc:
         db.rollback()
+        # Word the refusal in the language the (untrusted) token asked for.
+        g.locale = locale_of(launcher.unverified_claims())
         if exc.code == "cookies_blocked" and launcher.state is not None:
             return _cookies_blocked_page(launcher.state.login_params, exc)
         raise
@@ -148,7 +124,7 @@ def launch():
     else:
         location = target_url(outcome)
     response = redirect(location, code=303)
-    delete_state_cookie(response, form["state"])
+    response.delete_cookie(cookie_name(form["state"]), **_state_cookie_args())
     return response
 
 
@@ -235,7 +211,7 @@ def deep_link_respond(launch_id: str):
     platform = db.get(Platform, data.platform_id)
     if platform is None:
         abort(404)
-    registration = registration_for(platform, key_service.current_signing_key(db))
+    registration = registration_for(platform, registry().signing_key(db))
     deployment_id = claims["https://purl.imsglobal.org/spec/lti/claim/deployment_id"]
     link = deep_linking.ToolDeepLink(registration, deployment_id, settings)
     token = link.get_response_jwt(deep_linking.resources(chosen, base_url()))

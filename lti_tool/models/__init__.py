@@ -2,7 +2,7 @@
 
 from lti_tool.models.course import Activity, CourseBlock, CourseModule
 from lti_tool.models.keys import ToolKey
-from lti_tool.models.launch import LaunchData, OidcState, RegistrationInvite, UsedNonce
+from lti_tool.models.launch import LaunchData, RegistrationInvite, UsedNonce
 from lti_tool.models.people import ActivityLog, Context, Membership, ResourceLink, User
 from lti_tool.models.platform import Deployment, Platform
 
@@ -15,7 +15,6 @@ __all__ = [
     "Deployment",
     "LaunchData",
     "Membership",
-    "OidcState",
     "Platform",
     "RegistrationInvite",
     "ResourceLink",

@@ -1,4 +1,4 @@
-"""Short-lived launch bookkeeping: OIDC state, used nonces, launch data, invites."""
+"""Short-lived launch bookkeeping: used nonces, deep-linking launch data, invites."""
 
 from __future__ import annotations
 
@@ -8,20 +8,6 @@ from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lti_tool.db import Base, utcnow
-
-
-class OidcState(Base):
-    """One OIDC login in progress. The state value is also set as a cookie in the
-    browser that started the login, and the nonce is bound to it."""
-
-    __tablename__ = "lti_oidc_state"
-
-    state: Mapped[str] = mapped_column(String(64), primary_key=True)
-    nonce: Mapped[str] = mapped_column(String(64))
-    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"))
-    target_link_uri: Mapped[str] = mapped_column(Text)
-    login_params: Mapped[dict] = mapped_column(JSON, default=dict)
-    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class UsedNonce(Base):

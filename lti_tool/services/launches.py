@@ -1,4 +1,8 @@
-"""What an accepted launch writes: user, course, resource link, membership, log, claims."""
+"""What an accepted launch writes: user, course, resource link, membership, log.
+
+Each record is one INSERT ... ON CONFLICT DO UPDATE statement: a launch is the
+hottest path of the tool (every page a teacher opens from the LMS starts with one).
+"""
 
 from __future__ import annotations
 
@@ -7,21 +11,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from lti_tool.db import utcnow
 from lti_tool.lti.errors import LtiError
-from lti_tool.models import (
-    ActivityLog,
-    Context,
-    LaunchData,
-    Membership,
-    OidcState,
-    Platform,
-    ResourceLink,
-    User,
-)
+from lti_tool.lti.registry import PlatformInfo
+from lti_tool.models import LaunchData
+from lti_tool.services.launch_sql import run
 from lti_tool.services.roles import ADMIN, PENGAMPU, programme_role
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -35,12 +32,14 @@ NO_CONTEXT = "__no_context__"
 class LaunchOutcome:
     """What the views need after a launch was recorded."""
 
-    user: User
-    context: Context
+    user_id: int
+    user_name: str
+    context_id: int
+    context_title: str
     role: str
-    launch_id: str
+    launch_id: str | None
     message_type: str
-    resource_link: ResourceLink | None
+    resource_link_id: int | None
     target_link_uri: str
     locale: str | None
 
@@ -58,10 +57,19 @@ def locale_of(claims: dict[str, Any]) -> str | None:
     return None
 
 
+def _text(claims: dict[str, Any], name: str, limit: int = 255) -> str | None:
+    value = claims.get(name)
+    return value[:limit] if isinstance(value, str) and value else None
+
+
+def display_name(claims: dict[str, Any]) -> str:
+    full = " ".join(p for p in (_text(claims, "given_name"), _text(claims, "family_name")) if p)
+    return _text(claims, "name") or full or _text(claims, "email") or str(claims.get("sub"))
+
+
 def record_launch(
     db: Session,
-    platform: Platform,
-    state: OidcState,
+    platform: PlatformInfo,
     claims: dict[str, Any],
     *,
     launch_data_ttl: int,
@@ -76,135 +84,117 @@ def record_launch(
         raise LtiError("no_role", "only a pengampu or admin can place content", status=403)
 
     now = utcnow()
-    user = _upsert_user(db, platform.issuer, claims, now)
-    context = _upsert_context(db, platform, claims, now)
-    membership = db.scalars(
-        select(Membership).where(Membership.user_id == user.id, Membership.context_pk == context.id)
-    ).first()
-    if membership is None:
-        membership = Membership(
-            user_id=user.id,
-            context_pk=context.id,
-            lti_roles=roles,
-            role=role,
-            first_launch_at=now,
-            last_launch_at=now,
-        )
-        db.add(membership)
-    else:
-        membership.lti_roles = roles
-        membership.role = role
-        membership.last_launch_at = now
+    locale = locale_of(claims)
+    user_id = run(
+        db,
+        "user",
+        {
+            "issuer": platform.issuer,
+            "sub": str(claims["sub"])[:255],
+            # Name and email claims are optional (privacy settings): NULL keeps what we knew.
+            "name": _text(claims, "name"),
+            "given_name": _text(claims, "given_name"),
+            "family_name": _text(claims, "family_name"),
+            "email": _text(claims, "email"),
+            "locale": locale,
+            "now": now,
+        },
+    ).scalar_one()
 
-    target = claims.get(CLAIM + "target_link_uri", "")
-    link = None
-    rl = claims.get(CLAIM + "resource_link") or {}
-    if rl.get("id"):
-        link = db.scalars(
-            select(ResourceLink).where(
-                ResourceLink.context_pk == context.id, ResourceLink.resource_link_id == rl["id"]
-            )
-        ).first()
-        lineitem = (claims.get(AGS_CLAIM) or {}).get("lineitem")
-        if link is None:
-            link = ResourceLink(context_pk=context.id, resource_link_id=rl["id"])
-            db.add(link)
-        link.title = rl.get("title") or link.title
-        link.target = target
-        link.lineitem_url = lineitem or link.lineitem_url
-        db.flush()
-
-    launch_id = secrets.token_urlsafe(24)
-    db.add(
-        LaunchData(
-            launch_id=launch_id,
-            platform_id=platform.id,
-            claims=claims,
-            expires_at=now + timedelta(seconds=launch_data_ttl),
-        )
-    )
-    db.add(
-        ActivityLog(
-            at=now,
-            user_id=user.id,
-            context_pk=context.id,
-            resource_link_pk=link.id if link else None,
-            role=role,
-            event="deep_link" if message_type == DL_REQUEST else "launch",
-            detail=target,
-        )
-    )
-    db.delete(state)
-    return LaunchOutcome(
-        user=user,
-        context=context,
-        role=role,
-        launch_id=launch_id,
-        message_type=message_type,
-        resource_link=link,
-        target_link_uri=target,
-        locale=locale_of(claims),
-    )
-
-
-def _upsert_user(db: Session, issuer: str, claims: dict[str, Any], now) -> User:
-    sub = str(claims["sub"])
-    user = db.scalars(select(User).where(User.issuer == issuer, User.sub == sub)).first()
-    if user is None:
-        user = User(issuer=issuer, sub=sub, created_at=now)
-        db.add(user)
-    # Name and email claims are optional (privacy settings); keep what we knew.
-    for attr in ("name", "given_name", "family_name", "email"):
-        value = claims.get(attr)
-        if isinstance(value, str) and value:
-            setattr(user, attr, value[:255])
-    user.locale = locale_of(claims) or user.locale
-    user.last_launch_at = now
-    db.flush()
-    return user
-
-
-def _upsert_context(db: Session, platform: Platform, claims: dict[str, Any], now) -> Context:
     ctx = claims.get(CLAIM + "context") or {}
-    context_id = str(ctx.get("id") or NO_CONTEXT)
-    deployment_id = claims[CLAIM + "deployment_id"]
-    context = db.scalars(
-        select(Context).where(
-            Context.issuer == platform.issuer,
-            Context.deployment_id == deployment_id,
-            Context.context_id == context_id,
-        )
-    ).first()
-    if context is None:
-        context = Context(
-            platform_id=platform.id,
-            issuer=platform.issuer,
-            deployment_id=deployment_id,
-            context_id=context_id,
-            created_at=now,
-        )
-        db.add(context)
-    context.label = ctx.get("label") or context.label
-    context.title = ctx.get("title") or context.title or platform.name
     services = {}
     if claims.get(AGS_CLAIM):
         services["ags"] = claims[AGS_CLAIM]
     if claims.get(NRPS_CLAIM):
         services["nrps"] = claims[NRPS_CLAIM]
-    if services and services != context.services:
-        context.services = {**(context.services or {}), **services}
-    context.updated_at = now
-    db.flush()
-    return context
+    context_id, context_title = run(
+        db,
+        "context_services" if services else "context",
+        {
+            "platform_id": platform.id,
+            "issuer": platform.issuer,
+            "deployment_id": claims[CLAIM + "deployment_id"],
+            "context_id": str(ctx.get("id") or NO_CONTEXT)[:255],
+            "label": _text(ctx, "label"),
+            "title": _text(ctx, "title", 2000),
+            "services": services,
+            "now": now,
+        },
+    ).one()
+    run(
+        db,
+        "membership",
+        {
+            "user_id": user_id,
+            "context_pk": context_id,
+            "lti_roles": roles,
+            "role": role,
+            "now": now,
+        },
+    )
+
+    target = claims.get(CLAIM + "target_link_uri", "")
+    link_id = None
+    rl = claims.get(CLAIM + "resource_link") or {}
+    if rl.get("id"):
+        link_id = run(
+            db,
+            "resource_link",
+            {
+                "context_pk": context_id,
+                "resource_link_id": str(rl["id"])[:255],
+                "title": _text(rl, "title", 2000),
+                "target": target,
+                "lineitem_url": (claims.get(AGS_CLAIM) or {}).get("lineitem"),
+                "now": now,
+            },
+        ).scalar_one()
+
+    launch_id = None
+    if message_type == DL_REQUEST:  # kept for the deep-linking response
+        launch_id = secrets.token_urlsafe(24)
+        db.add(
+            LaunchData(
+                launch_id=launch_id,
+                platform_id=platform.id,
+                claims=claims,
+                expires_at=now + timedelta(seconds=launch_data_ttl),
+            )
+        )
+    run(
+        db,
+        "log",
+        {
+            "at": now,
+            "user_id": user_id,
+            "context_pk": context_id,
+            "resource_link_pk": link_id,
+            "role": role,
+            "event": "deep_link" if message_type == DL_REQUEST else "launch",
+            "detail": target[:2000],
+        },
+    )
+    return LaunchOutcome(
+        user_id=user_id,
+        user_name=display_name(claims),
+        context_id=context_id,
+        context_title=context_title or platform.name,
+        role=role,
+        launch_id=launch_id,
+        message_type=message_type,
+        resource_link_id=link_id,
+        target_link_uri=target,
+        locale=locale,
+    )
 
 
 def purge_expired(db: Session) -> dict[str, int]:
-    """Delete expired states, nonces and launch data (run by `lti-tool cleanup`)."""
+    """Delete expired nonces and launch data (run by `lti-tool cleanup`)."""
     from lti_tool.models import UsedNonce
 
     now = utcnow()
     counts = {}
-    for model in (OidcState, UsedNonce, LaunchData):
+    for model in (UsedNonce, LaunchData):
         result = db.execute(delete(model).where(model.expires_at < now))
         counts[model.__tablename__] = result.rowcount or 0
     db.commit()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.models import Deployment, Platform
@@ -75,14 +75,17 @@ def add_deployment(db: Session, platform_id: int, deployment_id: str) -> None:
 
 def activate(db: Session, platform_id: int | None) -> int:
     """Activate one registration, or all pending ones when `platform_id` is None."""
-    query = update(Platform).where(Platform.status == STATUS_PENDING)
     if platform_id is not None:
-        if db.get(Platform, platform_id) is None:
+        one = db.get(Platform, platform_id)
+        if one is None:
             raise PlatformError(f"no platform {platform_id}")
-        query = update(Platform).where(Platform.id == platform_id)
-    result = db.execute(query.values(status=STATUS_ACTIVE))
+        rows = [one]
+    else:
+        rows = list(db.scalars(select(Platform).where(Platform.status == STATUS_PENDING)))
+    for row in rows:
+        row.status = STATUS_ACTIVE
     db.commit()
-    return result.rowcount or 0
+    return len(rows)
 
 
 def remove(db: Session, platform_id: int) -> None:

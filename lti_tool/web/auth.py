@@ -6,6 +6,7 @@ role per course, and every course page checks it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import wraps
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -20,20 +21,19 @@ if TYPE_CHECKING:
 
 
 def sign_in(outcome: LaunchOutcome) -> None:
-    if session.get("uid") != outcome.user.id:
+    """Remember who launched, into which course, in which role (one per course)."""
+    if session.get("uid") != outcome.user_id:
         session.clear()
     session.permanent = True
-    session["uid"] = outcome.user.id
+    session["uid"] = outcome.user_id
+    session["name"] = outcome.user_name
     roles = dict(session.get("roles") or {})
-    roles[str(outcome.context.id)] = outcome.role
+    roles[str(outcome.context_id)] = outcome.role
     session["roles"] = roles
-    session["ctx"] = outcome.context.id
     if outcome.locale:
         session["locale"] = outcome.locale
     if outcome.message_type == "LtiDeepLinkingRequest":
         session["dl_launch"] = outcome.launch_id
-    else:
-        session["launch"] = outcome.launch_id
 
 
 def current_user_id() -> int | None:
@@ -47,6 +47,15 @@ def current_user() -> User | None:
     if "user" not in g:
         g.user = db_session().get(User, uid)
     return g.user
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking at a course page, from the session (no database read)."""
+
+    user_id: int
+    name: str
+    role: str
 
 
 def role_in(context_pk: int) -> str | None:
@@ -65,6 +74,7 @@ def course_access(view):
         if context is None:
             abort(404)
         g.context, g.role = context, role
+        g.viewer = Viewer(user_id=current_user_id(), name=session.get("name", ""), role=role)
         return view(ctx, *args, **kwargs)
 
     return wrapper
@@ -77,7 +87,7 @@ def target_url(outcome: LaunchOutcome) -> str:
     if base_path and path.startswith(base_path):
         path = path[len(base_path) :]
     parts = [p for p in path.split("/") if p]
-    ctx = outcome.context.id
+    ctx = outcome.context_id
     if len(parts) >= 2 and parts[0] == "course":
         module = parts[1]
         if len(parts) == 2:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from lti_tool.db import session as db_session
 from lti_tool.models import Activity, CourseBlock, CourseModule
-from lti_tool.web.auth import course_access, current_user
+from lti_tool.web.auth import course_access
 
 bp = Blueprint("web", __name__)
 
@@ -39,10 +39,16 @@ def _module(key: str) -> CourseModule:
 @bp.get("/c/<int:ctx>/")
 @course_access
 def course_home(ctx: int):
-    modules = list(db_session().scalars(select(CourseModule).order_by(CourseModule.title)))
-    return render_template(
-        "course/home.html", modules=modules, user=current_user(), context=g.context, role=g.role
+    modules = (
+        db_session()
+        .execute(
+            select(CourseModule.key, CourseModule.title, CourseModule.mode).order_by(
+                CourseModule.title
+            )
+        )
+        .all()
     )
+    return render_template("course/home.html", modules=modules, viewer=g.viewer, context=g.context)
 
 
 @bp.get("/c/<int:ctx>/module/<module_key>")
@@ -51,9 +57,8 @@ def module(ctx: int, module_key: str):
     return render_template(
         "course/module.html",
         module=_module(module_key),
-        user=current_user(),
+        viewer=g.viewer,
         context=g.context,
-        role=g.role,
     )
 
 
@@ -81,7 +86,6 @@ def activity(ctx: int, module_key: str, block_key: str, activity_key: str):
         module=module,
         block=row.block,
         activity=row,
-        user=current_user(),
+        viewer=g.viewer,
         context=g.context,
-        role=g.role,
     )

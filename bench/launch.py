@@ -1,0 +1,304 @@
+"""Launch benchmark: N complete LTI launches (login + launch + first page).
+
+Starts the tool under gunicorn (2 sync workers, SQLite in WAL mode, a fresh
+instance folder), plays the platform itself (RS256-signed id_tokens, JWKS served on
+127.0.0.1), drives N launches at C concurrent clients and prints:
+
+  launches/s, p50/p95 latency of a whole launch, and the server's CPU ms per launch
+  (utime + stime of the gunicorn master and workers, read from /proc).
+
+`--target baseline` runs the same driver against bench/baseline_app.py, a bare
+pylti1p3 Flask tool (in-memory registration, cached key set, one-line page), so the
+ratio between the two is measured on this machine.
+
+    .venv/bin/python bench/launch.py [-n 2000] [-c 4] [--target ours|baseline] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.server
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+CLIENT_ID = "bench-client"
+DEPLOYMENT = "bench-deployment"
+KID = "bench-platform-key"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Platform:
+    """The benchmark's LMS: a key, a JWKS server, and id_token signing."""
+
+    def __init__(self) -> None:
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
+        jwk.update({"kid": KID, "alg": "RS256", "use": "sig"})
+        body = json.dumps({"keys": [jwk]}).encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.issuer = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def id_token(self, nonce: str, target: str, user: int, course: int) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": self.issuer,
+            "aud": CLIENT_ID,
+            "sub": f"user-{user}",
+            "iat": now,
+            "exp": now + 300,
+            "nonce": nonce,
+            "name": f"Guru Peserta {user}",
+            "email": f"guru{user}@example.sch.id",
+            CLAIM + "message_type": "LtiResourceLinkRequest",
+            CLAIM + "version": "1.3.0",
+            CLAIM + "deployment_id": DEPLOYMENT,
+            CLAIM + "target_link_uri": target,
+            CLAIM + "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
+            CLAIM + "context": {"id": f"course-{course}", "title": f"Kelas {course}"},
+            CLAIM + "resource_link": {"id": f"link-{course}", "title": "Modul"},
+            CLAIM + "launch_presentation": {"locale": "id-ID", "document_target": "iframe"},
+        }
+        return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": KID})
+
+
+def one_launch(base: str, platform: Platform, i: int) -> float:
+    """Login, launch, first page: the three requests a browser makes. Returns seconds."""
+    s = requests.Session()
+    target = base + "/lti/launch"
+    t0 = time.perf_counter()
+    r = s.get(
+        base + "/lti/login",
+        params={
+            "iss": platform.issuer,
+            "login_hint": f"user-{i % 200}",
+            "target_link_uri": target,
+            "client_id": CLIENT_ID,
+            "lti_deployment_id": DEPLOYMENT,
+        },
+        allow_redirects=False,
+    )
+    assert r.status_code == 302, (r.status_code, r.text[:300])
+    q = parse_qs(urlsplit(r.headers["Location"]).query)
+    token = platform.id_token(q["nonce"][0], target, i % 200, i % 10)
+    r = s.post(
+        q["redirect_uri"][0],
+        data={"id_token": token, "state": q["state"][0]},
+        allow_redirects=False,
+    )
+    if r.status_code in (302, 303):
+        r = s.get(
+            base + r.headers["Location"]
+            if r.headers["Location"].startswith("/")
+            else r.headers["Location"]
+        )
+    assert r.status_code == 200, (r.status_code, r.text[:500])
+    return time.perf_counter() - t0
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def server_pids(master: int) -> list[int]:
+    out = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(master)], capture_output=True, text=True
+    )
+    return [master, *(int(p) for p in out.stdout.split())]
+
+
+def wait_up(url: str, proc: subprocess.Popen) -> None:
+    for _ in range(200):
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode}")
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    raise SystemExit("server did not start")
+
+
+def start_ours(tmp: Path, port: int, platform: Platform, profile: bool) -> subprocess.Popen:
+    env = dict(
+        os.environ,
+        INSTANCE_PATH=str(tmp / "instance"),
+        PORT=str(port),
+        HOST="127.0.0.1",
+        DEMO="0",
+        LTI_TOOL_ENV="production",
+    )
+    env.pop("DATABASE_URL", None)
+    tool = str(BIN / "lti-tool")
+    subprocess.run([tool, "init", "--no-demo"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [
+            tool,
+            "platforms",
+            "add",
+            "--name",
+            "bench",
+            "--issuer",
+            platform.issuer,
+            "--client-id",
+            CLIENT_ID,
+            "--auth-login-url",
+            platform.issuer + "/auth",
+            "--auth-token-url",
+            platform.issuer + "/token",
+            "--key-set-url",
+            platform.issuer + "/jwks",
+            "--deployment-id",
+            DEPLOYMENT,
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    if profile:
+        env["BENCH_PROFILE_DIR"] = str(ROOT / "bench" / "profiles")
+    cmd = [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning"]
+    if profile:
+        cmd += ["-c", str(ROOT / "bench" / "profile_conf.py")]
+    cmd.append("lti_tool.wsgi:app")
+    return subprocess.Popen(cmd, env=env, cwd=ROOT)
+
+
+def start_baseline(tmp: Path, port: int, platform: Platform) -> subprocess.Popen:
+    base = f"http://127.0.0.1:{port}"
+    key_path = tmp / "tool_key.pem"
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    conf = {
+        platform.issuer: [
+            {
+                "default": True,
+                "client_id": CLIENT_ID,
+                "auth_login_url": platform.issuer + "/auth",
+                "auth_token_url": platform.issuer + "/token",
+                "key_set_url": platform.issuer + "/jwks",
+                "deployment_ids": [DEPLOYMENT],
+            }
+        ]
+    }
+    env = dict(os.environ, BASELINE_TOOL_CONF=json.dumps(conf), BASELINE_PRIVATE_KEY=str(key_path))
+    del base
+    return subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "baseline_app:app",
+        ],
+        env=env,
+        cwd=ROOT / "bench",
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("-n", type=int, default=2000, help="measured launches")
+    ap.add_argument("-c", type=int, default=4, help="concurrent clients")
+    ap.add_argument("--warmup", type=int, default=200)
+    ap.add_argument("--target", choices=["ours", "baseline"], default="ours")
+    ap.add_argument("--profile", action="store_true", help="pyinstrument in each worker")
+    args = ap.parse_args()
+
+    platform = Platform()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        if args.target == "ours":
+            proc = start_ours(tmp, port, platform, args.profile)
+        else:
+            proc = start_baseline(tmp, port, platform)
+        try:
+            wait_up(base + "/lti/login", proc)
+            with ThreadPoolExecutor(args.c) as pool:
+                list(pool.map(lambda i: one_launch(base, platform, i), range(args.warmup)))
+                pids = server_pids(proc.pid)
+                cpu0, t0 = cpu_seconds(pids), time.perf_counter()
+                latencies = list(
+                    pool.map(
+                        lambda i: one_launch(base, platform, i),
+                        range(args.warmup, args.warmup + args.n),
+                    )
+                )
+                wall = time.perf_counter() - t0
+                cpu = cpu_seconds(pids) - cpu0
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+        if args.profile:
+            print("pyinstrument profiles of each worker: bench/profiles/")
+
+    latencies.sort()
+    p50 = statistics.median(latencies) * 1000
+    p95 = latencies[int(len(latencies) * 0.95) - 1] * 1000
+    print(f"target            {args.target} (gunicorn 2 sync workers, SQLite WAL)")
+    print(f"launches          {args.n} at {args.c} concurrent (+{args.warmup} warm-up)")
+    print(f"launches/s        {args.n / wall:.1f}")
+    print(f"latency p50       {p50:.1f} ms")
+    print(f"latency p95       {p95:.1f} ms")
+    print(f"server CPU/launch {cpu * 1000 / args.n:.2f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Test suite package (lets ``tests.peer`` be imported by any test)."""

@@ -1,0 +1,155 @@
+"""Shared fixtures: a migrated app on a temporary SQLite database, and a live server.
+
+The live server is the real WSGI app on a real port (werkzeug, threaded), so the
+platform peer talks to it over HTTP exactly as an LMS would.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from lti_tool import create_app
+from lti_tool.config import TestingConfig
+from lti_tool.db import get_db
+
+
+def build_app(tmp_path: Path, **overrides) -> Flask:
+    settings = {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()}
+    settings.update(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'tool.db'}",
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "PUBLIC_BASE_URL": "http://127.0.0.1:1",
+            "SECRET_KEY": "test-secret",
+        }
+    )
+    settings.update(overrides)
+    app = create_app(settings)
+    prepare(app)
+    return app
+
+
+def prepare(app: Flask) -> None:
+    """Migrate, create a signing key and load the shipped templates."""
+    from course_templates.loader import install, load_template, shipped_templates
+    from lti_tool.migrate import upgrade
+    from lti_tool.services.keys import ensure_signing_key
+
+    upgrade(app)
+    with app.app_context():
+        from lti_tool.db import session
+
+        db = session()
+        ensure_signing_key(db)
+        for path in shipped_templates():
+            install(db, load_template(path))
+        db.commit()
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Flask]:
+    app = build_app(tmp_path)
+    yield app
+    get_db(app).engine.dispose()
+
+
+@pytest.fixture
+def db(app: Flask):
+    from lti_tool.db import session
+
+    with app.app_context():
+        yield session()
+
+
+@dataclass
+class LiveTool:
+    app: Flask
+    base_url: str
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+@pytest.fixture
+def live_tool(tmp_path: Path) -> Iterator[LiveTool]:
+    """The tool served on a free port of 127.0.0.1; PUBLIC_BASE_URL points at it."""
+    app = build_app(tmp_path)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_BASE_URL"] = base
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield LiveTool(app=app, base_url=base)
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        get_db(app).engine.dispose()
+
+
+# -- the platform peer ---------------------------------------------------------------
+CLIENT_ID = "tool-client-1"
+DEPLOYMENT_ID = "deployment-1"
+COUNTED_TABLES = (
+    "user",
+    "context",
+    "membership",
+    "resource_link",
+    "activity_log",
+    "lti_used_nonce",
+    "lti_launch_data",
+    "platform",
+    "platform_deployment",
+)
+
+
+@pytest.fixture
+def lms(live_tool: LiveTool):
+    """A platform peer on its own port, registered with the tool (and the tool with it)."""
+    from lti_tool.services.platforms import add_platform
+    from tests.peer import TestPlatform
+
+    with TestPlatform() as platform:
+        platform.register_tool(
+            live_tool.base_url, client_id=CLIENT_ID, deployment_ids=[DEPLOYMENT_ID]
+        )
+        with live_tool.app.app_context():
+            from lti_tool.db import session
+
+            add_platform(
+                session(),
+                name="Peer LMS",
+                issuer=platform.issuer,
+                client_id=CLIENT_ID,
+                auth_login_url=platform.auth_url,
+                auth_token_url=platform.token_url,
+                key_set_url=platform.jwks_url,
+                deployment_ids=[DEPLOYMENT_ID],
+            )
+        yield platform
+
+
+@pytest.fixture
+def browser():
+    from tests.peer import make_browser
+
+    with make_browser() as b:
+        yield b
+
+
+def row_counts(app: Flask) -> dict[str, int]:
+    """How many rows each table that a launch may write holds."""
+    from sqlalchemy import text
+
+    with get_db(app).engine.connect() as conn:
+        return {
+            t: conn.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one()
+            for t in COUNTED_TABLES
+        }
