@@ -43,6 +43,7 @@ CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 CLIENT_ID = "bench-client"
 DEPLOYMENT = "bench-deployment"
 KID = "bench-platform-key"
+GUNICORN_EXTRA = os.environ.get("BENCH_GUNICORN_ARGS", "").split()
 
 
 def free_port() -> int:
@@ -201,7 +202,16 @@ def start_ours(tmp: Path, port: int, platform: Platform, profile: bool) -> subpr
     )
     if profile:
         env["BENCH_PROFILE_DIR"] = str(ROOT / "bench" / "profiles")
-    cmd = [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning"]
+    cmd = [
+        str(BIN / "gunicorn"),
+        "-w",
+        "2",
+        "-b",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        *GUNICORN_EXTRA,
+    ]
     if profile:
         cmd += ["-c", str(ROOT / "bench" / "profile_conf.py")]
     cmd.append("lti_tool.wsgi:app")

@@ -74,6 +74,11 @@ def platforms_group() -> None:
 @click.option("--auth-audience", default=None, help="Token audience, if not the token URL.")
 @click.option("--deployment-id", "deployment_ids", multiple=True, help="Repeat for several.")
 @click.option("--pending", is_flag=True, help="Register but do not accept launches yet.")
+@click.option(
+    "--auto-deployments",
+    is_flag=True,
+    help="Record new deployment ids from signed launches (Canvas course installs).",
+)
 @with_appcontext
 def platforms_add(
     name,
@@ -85,6 +90,7 @@ def platforms_add(
     auth_audience,
     deployment_ids,
     pending,
+    auto_deployments,
 ) -> None:
     """Register a platform manually."""
     from lti_tool.services import platforms
@@ -101,6 +107,7 @@ def platforms_add(
             auth_audience=auth_audience,
             deployment_ids=list(deployment_ids),
             active=not pending,
+            auto_deployments=auto_deployments,
         )
     except platforms.PlatformError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -108,9 +115,10 @@ def platforms_add(
 
 
 @platforms_group.command("list")
+@click.option("-v", "--verbose", is_flag=True, help="Also show the platform's URLs.")
 @with_appcontext
-def platforms_list() -> None:
-    """List registrations."""
+def platforms_list(verbose: bool) -> None:
+    """List registrations: id, status, name, issuer, client id, deployments."""
     from lti_tool.models import Platform
 
     rows = db_session().scalars(select(Platform).order_by(Platform.id)).all()
@@ -118,7 +126,28 @@ def platforms_list() -> None:
         click.echo("no platforms registered")
     for p in rows:
         deployments = ",".join(p.deployment_ids) or "-"
+        if p.auto_deployments:
+            deployments += " (+auto)"
         click.echo(f"{p.id}\t{p.status}\t{p.name}\t{p.issuer}\t{p.client_id}\t{deployments}")
+        if verbose:
+            click.echo(f"\tauth login URL: {p.auth_login_url}")
+            click.echo(f"\tauth token URL: {p.auth_token_url}")
+            click.echo(f"\tkey set URL:    {p.key_set_url}")
+
+
+@platforms_group.command("add-deployment")
+@click.argument("platform_id", type=int)
+@click.argument("deployment_id")
+@with_appcontext
+def platforms_add_deployment(platform_id: int, deployment_id: str) -> None:
+    """Accept launches from one more deployment of a registered platform."""
+    from lti_tool.services import platforms
+
+    try:
+        platforms.add_deployment(db_session(), platform_id, deployment_id)
+    except platforms.PlatformError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"deployment {deployment_id} added to platform {platform_id}")
 
 
 @platforms_group.command("activate")
@@ -153,7 +182,9 @@ def platforms_remove(platform_id: int) -> None:
 
 
 @platforms_group.command("invite")
-@click.option("--hours", type=int, default=None, help="Validity (default 72).")
+@click.option(
+    "--hours", type=int, default=None, help="Validity in hours (default LTI_INVITE_TTL_HOURS)."
+)
 @click.option("--note", default=None, help="Who the invite is for.")
 @with_appcontext
 def platforms_invite(hours: int | None, note: str | None) -> None:
@@ -273,7 +304,7 @@ def serve(workers: int | None, threads: int | None) -> None:
 @click.command("cleanup")
 @with_appcontext
 def cleanup() -> None:
-    """Delete expired login states, nonces and launch data."""
+    """Delete expired used-nonce records and deep-linking launch data."""
     from lti_tool.services.launches import purge_expired
 
     for table, n in purge_expired(db_session()).items():

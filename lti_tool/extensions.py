@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import chain
 
 from flask import Flask, g, session
 from flask_babel import Babel
 from sqlalchemy import event
 
+from lti_tool.cache import TTLCache
 from lti_tool.db import Database
 from lti_tool.lti.keyset import KeySetCache
 from lti_tool.lti.registry import Registry
@@ -27,27 +29,39 @@ def init_app(app: Flask) -> None:
     database = Database(app.config["DATABASE_URL"])
     database.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    from lti_tool import i18n
+
+    i18n.init_app(app)
     app.extensions["lti_keysets"] = KeySetCache(
         ttl=app.config["LTI_KEYSET_CACHE_SECONDS"],
         min_refetch=app.config["LTI_KEYSET_MIN_REFETCH_SECONDS"],
     )
-    registry = Registry(ttl=app.config["LTI_REGISTRY_CACHE_SECONDS"])
+    ttl = app.config["LTI_REGISTRY_CACHE_SECONDS"]
+    registry = Registry(ttl=ttl)
     app.extensions["lti_registry"] = registry
-    _invalidate_registry_on_commit(database, registry)
+    catalog = TTLCache(ttl)
+    app.extensions["lti_catalog"] = catalog
+
+    from lti_tool.models import Activity, CourseBlock, CourseModule, Deployment, Platform, ToolKey
+
+    invalidate_on_commit(database, "registry", (Platform, Deployment, ToolKey), registry.invalidate)
+    invalidate_on_commit(
+        database, "catalog", (CourseModule, CourseBlock, Activity), catalog.invalidate
+    )
 
 
-def _invalidate_registry_on_commit(database: Database, registry: Registry) -> None:
-    """A commit that touched a registration or a tool key drops this process's cache."""
-    from lti_tool.models import Deployment, Platform, ToolKey
-
-    watched = (Platform, Deployment, ToolKey)
+def invalidate_on_commit(
+    database: Database, name: str, watched: tuple[type, ...], drop: Callable[[], None]
+) -> None:
+    """Call `drop` after a commit of this process that touched a `watched` model."""
+    flag = f"dirty:{name}"
 
     @event.listens_for(database.sessionmaker, "after_flush")
     def _mark(session, _ctx) -> None:
         if any(isinstance(o, watched) for o in chain(session.new, session.dirty, session.deleted)):
-            session.info["registry_dirty"] = True
+            session.info[flag] = True
 
     @event.listens_for(database.sessionmaker, "after_commit")
     def _drop(session) -> None:
-        if session.info.pop("registry_dirty", False):
-            registry.invalidate()
+        if session.info.pop(flag, False):
+            drop()

@@ -161,3 +161,76 @@ def test_manual_registration_with_the_cli_then_launch(live_tool, browser):
         for deployment in ("d-a", "d-b"):
             result = lms.launch(browser, deployment_id=deployment)
             assert result.ok, result.error
+
+
+def test_auto_deployments_learn_new_deployments_from_signed_launches(live_tool, browser):
+    """Canvas creates a deployment per installation; the registration may not know it."""
+    with TestPlatform() as lms:
+        lms.register_tool(live_tool.base_url, client_id="canvas-1", deployment_ids=["course-7"])
+        runner = live_tool.app.test_cli_runner()
+        args = [
+            "platforms",
+            "add",
+            "--name",
+            "Canvas",
+            "--issuer",
+            lms.issuer,
+            "--client-id",
+            "canvas-1",
+            "--auth-login-url",
+            lms.auth_url,
+            "--auth-token-url",
+            lms.token_url,
+            "--key-set-url",
+            lms.jwks_url,
+        ]
+        refused = runner.invoke(args=args)
+        assert refused.exit_code != 0 and "--auto-deployments" in refused.output
+        assert runner.invoke(args=[*args, "--auto-deployments"]).exit_code == 0
+        result = lms.launch(browser, deployment_id="course-7")
+        assert result.ok, result.error
+        listing = runner.invoke(args=["platforms", "list", "-v"]).output
+        assert "course-7 (+auto)" in listing and f"key set URL:    {lms.jwks_url}" in listing
+        # a forged token still cannot add a deployment
+        from tests.peer import forgeries
+
+        before = row_counts(live_tool.app)
+        bad = lms.launch(
+            browser,
+            deployment_id="course-7",
+            tamper=forgeries.combine(
+                forgeries.unknown_deployment("course-8"), forgeries.foreign_key()
+            ),
+        )
+        assert bad.launch_response.status_code == 400
+        assert row_counts(live_tool.app) == before
+
+
+def test_add_deployment_command(live_tool, browser):
+    with TestPlatform() as lms:
+        lms.register_tool(live_tool.base_url, client_id="m-1", deployment_ids=["a", "b"])
+        runner = live_tool.app.test_cli_runner()
+        args = [
+            "platforms",
+            "add",
+            "--name",
+            "Moodle",
+            "--issuer",
+            lms.issuer,
+            "--client-id",
+            "m-1",
+            "--auth-login-url",
+            lms.auth_url,
+            "--auth-token-url",
+            lms.token_url,
+            "--key-set-url",
+            lms.jwks_url,
+            "--deployment-id",
+            "a",
+        ]
+        assert runner.invoke(args=args).exit_code == 0
+        assert lms.launch(browser, deployment_id="b").login_response.status_code == 400
+        (platform,) = _platforms(live_tool)
+        out = runner.invoke(args=["platforms", "add-deployment", str(platform.id), "b"])
+        assert out.exit_code == 0, out.output
+        assert lms.launch(browser, deployment_id="b").ok

@@ -62,7 +62,7 @@ def start_login(
         raise LtiError("bad_target", f"target_link_uri {target!r} is not under {base_url}")
     platform = find_platform(db, registry, iss, params.get("client_id") or None)
     deployment = params.get("lti_deployment_id")
-    if deployment and deployment not in platform.deployment_ids:
+    if deployment and deployment not in platform.deployment_ids and not platform.auto_deployments:
         raise LtiError("unknown_deployment", f"deployment {deployment!r} is not registered")
 
     kept = {k: params[k] for k in LOGIN_PARAMS if params.get(k)}

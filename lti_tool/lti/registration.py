@@ -142,6 +142,8 @@ def register_platform(
     platform.key_set_url = conf["jwks_uri"]
     platform.auth_audience = conf.get("authorization_server") or None
     platform.status = STATUS_ACTIVE
+    # Without a deployment id (Canvas), deployments are learnt from signed launches.
+    platform.auto_deployments = not deployment_id
     db.flush()
     if deployment_id and str(deployment_id) not in platform.deployment_ids:
         platform.deployments.append(Deployment(deployment_id=str(deployment_id)))

@@ -9,13 +9,12 @@ within that time.
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.cache import TTLCache
 from lti_tool.models import Platform, ToolKey
 from lti_tool.models.platform import STATUS_ACTIVE
 
@@ -34,6 +33,7 @@ class PlatformInfo:
     auth_audience: str | None
     status: str
     deployment_ids: frozenset[str]
+    auto_deployments: bool = False
 
     @property
     def is_active(self) -> bool:
@@ -52,6 +52,7 @@ class PlatformInfo:
             auth_audience=p.auth_audience,
             status=p.status,
             deployment_ids=frozenset(p.deployment_ids),
+            auto_deployments=p.auto_deployments,
         )
 
 
@@ -65,27 +66,19 @@ class Registry:
     """Cached view of registrations by issuer, and of the current signing key."""
 
     def __init__(self, ttl: float) -> None:
-        self.ttl = ttl
-        self._lock = threading.Lock()
-        self._by_issuer: dict[str, tuple[float, tuple[PlatformInfo, ...]]] = {}
-        self._key: tuple[float, SigningKey | None] | None = None
+        self._cache = TTLCache(ttl)
 
     def invalidate(self) -> None:
-        with self._lock:
-            self._by_issuer.clear()
-            self._key = None
+        self._cache.invalidate()
 
     def platforms(self, db: Session, issuer: str) -> tuple[PlatformInfo, ...]:
         """All registrations (any status) of an issuer."""
-        now = time.monotonic()
-        hit = self._by_issuer.get(issuer)
-        if hit is not None and now - hit[0] < self.ttl:
-            return hit[1]
-        rows = db.scalars(select(Platform).where(Platform.issuer == issuer)).all()
-        snap = tuple(PlatformInfo.of(p) for p in rows)
-        with self._lock:
-            self._by_issuer[issuer] = (now, snap)
-        return snap
+
+        def load() -> tuple[PlatformInfo, ...]:
+            rows = db.scalars(select(Platform).where(Platform.issuer == issuer)).all()
+            return tuple(PlatformInfo.of(p) for p in rows)
+
+        return self._cache.get(("issuer", issuer), load)
 
     def active(self, db: Session, issuer: str) -> list[PlatformInfo]:
         return [p for p in self.platforms(db, issuer) if p.is_active]
@@ -99,17 +92,13 @@ class Registry:
         return next((p for p in active if p.client_id == client_id), None)
 
     def signing_key(self, db: Session) -> SigningKey | None:
-        now = time.monotonic()
-        hit = self._key
-        if hit is not None and now - hit[0] < self.ttl:
-            return hit[1]
-        row = db.scalars(
-            select(ToolKey)
-            .where(ToolKey.retire_at.is_(None))
-            .order_by(ToolKey.created_at.desc(), ToolKey.id.desc())
-            .limit(1)
-        ).first()
-        key = SigningKey(row.kid, row.private_pem) if row is not None else None
-        with self._lock:
-            self._key = (now, key)
-        return key
+        def load() -> SigningKey | None:
+            row = db.scalars(
+                select(ToolKey)
+                .where(ToolKey.retire_at.is_(None))
+                .order_by(ToolKey.created_at.desc(), ToolKey.id.desc())
+                .limit(1)
+            ).first()
+            return SigningKey(row.kid, row.private_pem) if row is not None else None
+
+        return self._cache.get("signing_key", load)

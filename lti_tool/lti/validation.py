@@ -98,6 +98,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         self.state: LoginState | None = None
         self.client_id: str | None = None
         self.cookies_missing = False
+        self.new_deployment: str | None = None
 
     # -- the whole check -------------------------------------------------------------
     def validate(self) -> ToolMessageLaunch:
@@ -246,4 +247,8 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         if not deployment_id:
             raise LtiError("bad_message", "deployment_id is missing")
         if deployment_id not in self.platform.deployment_ids:
-            raise LtiError("unknown_deployment", f"deployment {deployment_id!r} is not registered")
+            if not self.platform.auto_deployments:
+                raise LtiError(
+                    "unknown_deployment", f"deployment {deployment_id!r} is not registered"
+                )
+            self.new_deployment = str(deployment_id)

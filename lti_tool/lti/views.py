@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from lti_tool.db import session as db_session
+from lti_tool.i18n import use_locale
 from lti_tool.lti import deep_linking
 from lti_tool.lti.config_json import tool_configuration
 from lti_tool.lti.errors import LtiError
@@ -29,7 +30,7 @@ from lti_tool.lti.registration import register_platform
 from lti_tool.lti.state import cookie_name, cookie_value
 from lti_tool.lti.toolconf import registration_for
 from lti_tool.lti.validation import ToolMessageLaunch, ValidatorSettings
-from lti_tool.models import LaunchData, Platform
+from lti_tool.models import Deployment, LaunchData, Platform
 from lti_tool.services import keys as key_service
 from lti_tool.services.launches import DL_REQUEST, locale_of, record_launch
 from lti_tool.web.auth import current_user_id, sign_in, target_url
@@ -103,6 +104,10 @@ def launch():
     )
     try:
         launcher.validate()
+        if launcher.new_deployment is not None:
+            db.add(
+                Deployment(platform_id=launcher.platform.id, deployment_id=launcher.new_deployment)
+            )
         outcome = record_launch(
             db, launcher.platform, launcher.claims, launch_data_ttl=cfg["LTI_LAUNCH_DATA_TTL"]
         )
@@ -110,7 +115,7 @@ def launch():
     except LtiError as exc:
         db.rollback()
         # Word the refusal in the language the (untrusted) token asked for.
-        g.locale = locale_of(launcher.unverified_claims())
+        use_locale(locale_of(launcher.unverified_claims()))
         if exc.code == "cookies_blocked" and launcher.state is not None:
             return _cookies_blocked_page(launcher.state.login_params, exc)
         raise
@@ -120,11 +125,24 @@ def launch():
 
     sign_in(outcome)
     if outcome.message_type == DL_REQUEST:
-        location = url_for("lti.deep_link_picker", launch_id=outcome.launch_id)
+        response = redirect(url_for("lti.deep_link_picker", launch_id=outcome.launch_id), 303)
     else:
-        location = target_url(outcome)
-    response = redirect(location, code=303)
+        # The first page is rendered in the launch response itself: one round trip
+        # less on a slow mobile connection. The page replaces its URL in the
+        # browser's history, so a reload is a GET of the page, not a re-POST.
+        response = render_internal(target_url(outcome))
     response.delete_cookie(cookie_name(form["state"]), **_state_cookie_args())
+    return response
+
+
+def render_internal(location: str):
+    """Run the view behind `location` (a path of this app) within this request."""
+    adapter = current_app.url_map.bind("", script_name=request.script_root or "/")
+    path = location.partition("#")[0]
+    endpoint, args = adapter.match(path[len(request.script_root) :] or "/", method="GET")
+    g.canonical_url = location
+    response = current_app.make_response(current_app.view_functions[endpoint](**args))
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -28,6 +28,9 @@ class Platform(Base):
     key_set_url: Mapped[str] = mapped_column(Text)
     auth_audience: Mapped[str | None] = mapped_column(Text, default=None)
     status: Mapped[str] = mapped_column(String(20), default=STATUS_PENDING)
+    # Accept (and record) a deployment id first seen in a validly signed launch.
+    # Canvas creates a deployment per installation, unknown at registration time.
+    auto_deployments: Mapped[bool] = mapped_column(default=False)
     product_family: Mapped[str | None] = mapped_column(String(100), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

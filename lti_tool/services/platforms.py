@@ -33,6 +33,7 @@ def add_platform(
     deployment_ids: list[str],
     auth_audience: str | None = None,
     active: bool = True,
+    auto_deployments: bool = False,
 ) -> Platform:
     for field, url in (
         ("auth login URL", auth_login_url),
@@ -56,7 +57,10 @@ def add_platform(
         key_set_url=key_set_url,
         auth_audience=auth_audience,
         status=STATUS_ACTIVE if active else STATUS_PENDING,
+        auto_deployments=auto_deployments,
     )
+    if not deployment_ids and not auto_deployments:
+        raise PlatformError("give at least one deployment id, or allow --auto-deployments")
     for dep in dict.fromkeys(deployment_ids):
         platform.deployments.append(Deployment(deployment_id=dep))
     db.add(platform)

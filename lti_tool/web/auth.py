@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, g, session, url_for
 
 from lti_tool.db import session as db_session
-from lti_tool.models import Context, User
+from lti_tool.models import User
 
 if TYPE_CHECKING:
     from lti_tool.services.launches import LaunchOutcome
@@ -27,9 +27,9 @@ def sign_in(outcome: LaunchOutcome) -> None:
     session.permanent = True
     session["uid"] = outcome.user_id
     session["name"] = outcome.user_name
-    roles = dict(session.get("roles") or {})
-    roles[str(outcome.context_id)] = outcome.role
-    session["roles"] = roles
+    courses = dict(session.get("courses") or {})
+    courses[str(outcome.context_id)] = [outcome.role, outcome.context_title]
+    session["courses"] = courses
     if outcome.locale:
         session["locale"] = outcome.locale
     if outcome.message_type == "LtiDeepLinkingRequest":
@@ -58,8 +58,17 @@ class Viewer:
     role: str
 
 
+@dataclass(frozen=True)
+class Course:
+    """The course (LTI context) a page belongs to, as recorded at launch."""
+
+    id: int
+    title: str
+
+
 def role_in(context_pk: int) -> str | None:
-    return (session.get("roles") or {}).get(str(context_pk))
+    entry = (session.get("courses") or {}).get(str(context_pk))
+    return entry[0] if entry else None
 
 
 def course_access(view):
@@ -67,13 +76,11 @@ def course_access(view):
 
     @wraps(view)
     def wrapper(ctx: int, *args, **kwargs):
-        role = role_in(ctx)
-        if current_user_id() is None or role is None:
+        entry = (session.get("courses") or {}).get(str(ctx))
+        if current_user_id() is None or not entry:
             abort(401)
-        context = db_session().get(Context, ctx)
-        if context is None:
-            abort(404)
-        g.context, g.role = context, role
+        role, title = entry
+        g.context, g.role = Course(id=ctx, title=title), role
         g.viewer = Viewer(user_id=current_user_id(), name=session.get("name", ""), role=role)
         return view(ctx, *args, **kwargs)
 

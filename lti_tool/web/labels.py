@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+
+from lti_tool.i18n import gettext
 
 ROLE_LABELS = {
     "peserta": _l("Participant (peserta)"),
@@ -25,10 +27,28 @@ KIND_LABELS = {
 }
 
 
+def _label(table):
+    def label(key: str) -> str:
+        lazy = table.get(key)
+        return gettext(lazy._args[0]) if lazy is not None else key
+
+    return label
+
+
 def init_app(app: Flask) -> None:
+    static_urls: dict[str, str] = {}
+
+    def static_url(filename: str) -> str:
+        """url_for('static') once per file (the same for every request)."""
+        url = static_urls.get(filename)
+        if url is None:
+            url = static_urls[filename] = url_for("static", filename=filename)
+        return url
+
     app.jinja_env.globals.update(
-        role_label=lambda r: str(ROLE_LABELS.get(r, r)),
-        mode_label=lambda m: str(MODE_LABELS.get(m, m)),
-        kind_label=lambda k: str(KIND_LABELS.get(k, k)),
+        static_url=static_url,
+        role_label=_label(ROLE_LABELS),
+        mode_label=_label(MODE_LABELS),
+        kind_label=_label(KIND_LABELS),
         get_locale=lambda: str(get_locale() or "id"),
     )

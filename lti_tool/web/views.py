@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, render_template
+from flask import Blueprint, abort, current_app, g, render_template
 from sqlalchemy import select
 
 from lti_tool.db import session as db_session
 from lti_tool.models import Activity, CourseBlock, CourseModule
+from lti_tool.services.launch_sql import run
 from lti_tool.web.auth import course_access
 
 bp = Blueprint("web", __name__)
@@ -39,14 +40,8 @@ def _module(key: str) -> CourseModule:
 @bp.get("/c/<int:ctx>/")
 @course_access
 def course_home(ctx: int):
-    modules = (
-        db_session()
-        .execute(
-            select(CourseModule.key, CourseModule.title, CourseModule.mode).order_by(
-                CourseModule.title
-            )
-        )
-        .all()
+    modules = current_app.extensions["lti_catalog"].get(
+        "modules", lambda: [tuple(row) for row in run(db_session(), "modules")]
     )
     return render_template("course/home.html", modules=modules, viewer=g.viewer, context=g.context)
 

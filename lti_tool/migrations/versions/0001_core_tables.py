@@ -2,7 +2,7 @@
 
 Revision ID: 0001_core
 Revises:
-Create Date: 2026-11-24 17:25:50.654574
+Create Date: 2026-11-24 17:39:09.293424
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ def upgrade() -> None:
         sa.Column("key_set_url", sa.Text(), nullable=False),
         sa.Column("auth_audience", sa.Text(), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("auto_deployments", sa.Boolean(), nullable=False),
         sa.Column("product_family", sa.String(length=100), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_platform")),
