@@ -76,3 +76,22 @@ def test_https_base_url_makes_iframe_cookies(tmp_path):
 def test_http_demo_keeps_lax_cookies(app):
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert app.config["SESSION_COOKIE_PARTITIONED"] is False
+
+
+def test_proxy_headers_are_trusted_only_when_configured(tmp_path):
+    from flask import request
+
+    from tests.conftest import build_app
+
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "tool.example.id"}
+    for count, expected in ((0, "http://localhost/"), (1, "https://tool.example.id/")):
+        app = build_app(tmp_path / str(count), PROXY_COUNT=count)
+        seen = {}
+
+        @app.get("/where")
+        def where():
+            seen["url"] = request.host_url
+            return "ok"
+
+        app.test_client().get("/where", headers=headers)
+        assert seen["url"] == expected
