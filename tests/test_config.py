@@ -89,7 +89,7 @@ def test_proxy_headers_are_trusted_only_when_configured(tmp_path):
         seen = {}
 
         @app.get("/where")
-        def where():
+        def where(seen=seen):
             seen["url"] = request.host_url
             return "ok"
 
