@@ -133,16 +133,22 @@ def one_launch(base: str, platform: Platform, i: int) -> float:
     return time.perf_counter() - t0
 
 
-def cpu_seconds(pids: list[int]) -> float:
+def cpu_times(pids: list[int]) -> tuple[float, float]:
+    """(user, system) CPU seconds of the processes."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0
+    user = system = 0
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except FileNotFoundError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / tick
+        user += int(fields[11])
+        system += int(fields[12])
+    return user / tick, system / tick
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    return sum(cpu_times(pids))
 
 
 def server_pids(master: int) -> list[int]:
@@ -243,9 +249,11 @@ def start_baseline(tmp: Path, port: int, platform: Platform) -> subprocess.Popen
     }
     env = dict(os.environ, BASELINE_TOOL_CONF=json.dumps(conf), BASELINE_PRIVATE_KEY=str(key_path))
     del base
+    # BASELINE_BIN: a virtualenv's bin/ to run the baseline with another pylti1p3.
+    gunicorn = Path(os.environ.get("BASELINE_BIN") or BIN) / "gunicorn"
     return subprocess.Popen(
         [
-            str(BIN / "gunicorn"),
+            str(gunicorn),
             "-w",
             "2",
             "-b",
@@ -284,7 +292,7 @@ def main() -> None:
             with ThreadPoolExecutor(args.c) as pool:
                 list(pool.map(lambda i: one_launch(base, platform, i), range(args.warmup)))
                 pids = server_pids(proc.pid)
-                cpu0, t0 = cpu_seconds(pids), time.perf_counter()
+                (user0, sys0), t0 = cpu_times(pids), time.perf_counter()
                 latencies = list(
                     pool.map(
                         lambda i: one_launch(base, platform, i),
@@ -292,7 +300,9 @@ def main() -> None:
                     )
                 )
                 wall = time.perf_counter() - t0
-                cpu = cpu_seconds(pids) - cpu0
+                user1, sys1 = cpu_times(pids)
+                user, system = user1 - user0, sys1 - sys0
+                cpu = user + system
         finally:
             proc.terminate()
             proc.wait(timeout=10)
@@ -308,6 +318,7 @@ def main() -> None:
     print(f"latency p50       {p50:.1f} ms")
     print(f"latency p95       {p95:.1f} ms")
     print(f"server CPU/launch {cpu * 1000 / args.n:.2f} ms")
+    print(f"  of which user   {user * 1000 / args.n:.2f} ms, system {system * 1000 / args.n:.2f} ms")
 
 
 if __name__ == "__main__":
