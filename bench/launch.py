@@ -318,7 +318,8 @@ def main() -> None:
     print(f"latency p50       {p50:.1f} ms")
     print(f"latency p95       {p95:.1f} ms")
     print(f"server CPU/launch {cpu * 1000 / args.n:.2f} ms")
-    print(f"  of which user   {user * 1000 / args.n:.2f} ms, system {system * 1000 / args.n:.2f} ms")
+    per = 1000 / args.n
+    print(f"  of which user   {user * per:.2f} ms, system {system * per:.2f} ms")
 
 
 if __name__ == "__main__":
