@@ -57,6 +57,9 @@ def create_app(config: Any = None) -> Flask:
 
     app.register_blueprint(lti_bp)
     app.register_blueprint(web_bp)
+    for plugin in app.extensions["lti_activities"]:
+        if plugin.blueprint is not None:
+            app.register_blueprint(plugin.blueprint)
     if app.config.get("DEMO"):
         from lti_tool.demo.views import bp as demo_bp
 

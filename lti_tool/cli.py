@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -228,30 +229,96 @@ def keys_list() -> None:
 
 
 # -- course templates ----------------------------------------------------------------
+def _activities():
+    return current_app.extensions["lti_activities"]
+
+
 @click.group("templates")
 def templates_group() -> None:
     """Course templates (the 6-week structures)."""
 
 
-@templates_group.command("load")
-@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@templates_group.command("list")
 @with_appcontext
-def templates_load(paths: tuple[str, ...]) -> None:
-    """Validate and load templates (default: every shipped template)."""
-    from pathlib import Path
+def templates_list() -> None:
+    """Installed templates: id, version, mode, title."""
+    from lti_tool.models import CourseModule
 
-    from course_templates.loader import TemplateError, install, load_template, shipped_templates
+    rows = db_session().scalars(select(CourseModule).order_by(CourseModule.key, CourseModule.id))
+    found = False
+    for m in rows:
+        found = True
+        click.echo(f"{m.key}\t{m.version}\t{m.mode}\t{m.title}")
+    if not found:
+        click.echo("no templates installed")
 
-    files = [Path(p) for p in paths] or shipped_templates()
+
+@templates_group.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def templates_validate(paths: tuple[Path, ...]) -> None:
+    """Check templates; exit 0 when all are valid, else print file:line: field: message."""
+    from course_templates.loader import TemplateError, load_template
+
+    failed = False
+    for path in paths:
+        try:
+            spec = load_template(path, _activities())
+        except TemplateError as exc:
+            failed = True
+            click.echo(str(exc), err=True)
+        else:
+            click.echo(f"{path}: valid ({spec.id} {spec.version})")
+    if failed:
+        sys.exit(1)
+
+
+@templates_group.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def templates_import(paths: tuple[Path, ...]) -> None:
+    """Install templates as new versions; courses keep the version they started with."""
+    from course_templates.loader import TemplateError, install, load_template
+
     db = db_session()
     try:
-        specs = [load_template(f) for f in files]
+        specs = [load_template(p, _activities()) for p in paths]
+        results = [
+            install(db, spec, _activities(), source=p, instance_path=current_app.instance_path)
+            for p, spec in zip(paths, specs, strict=True)
+        ]
     except TemplateError as exc:
+        db.rollback()
         raise click.ClickException(str(exc)) from exc
-    for spec in specs:
-        install(db, spec)
-        click.echo(f"loaded {spec.id} {spec.version}: {spec.title}")
     db.commit()
+    for spec, (_module, created) in zip(specs, results, strict=True):
+        state = "installed" if created else "already installed"
+        click.echo(f"{spec.id} {spec.version}: {state}")
+
+
+@templates_group.command("export")
+@click.argument("template_id")
+@click.option("--version", "version", default=None, help="Default: the newest installed.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@with_appcontext
+def templates_export(template_id: str, version: str | None, output: Path | None) -> None:
+    """Write an installed template back as YAML (standard output by default)."""
+    import yaml
+
+    from lti_tool.models import CourseModule
+
+    query = select(CourseModule).where(CourseModule.key == template_id)
+    if version:
+        query = query.where(CourseModule.version == version)
+    module = db_session().scalars(query.order_by(CourseModule.id.desc())).first()
+    if module is None:
+        raise click.ClickException(f"no installed template {template_id} {version or ''}".strip())
+    text = yaml.safe_dump(module.definition, allow_unicode=True, sort_keys=False, width=100)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}")
 
 
 # -- setup and serving ---------------------------------------------------------------
@@ -272,9 +339,9 @@ def init(demo: bool | None) -> None:
 
     loaded = {(m.key, m.version) for m in db.scalars(select(CourseModule))}
     for path in shipped_templates():
-        spec = load_template(path)
+        spec = load_template(path, _activities())
         if (spec.id, spec.version) not in loaded:
-            install(db, spec)
+            install(db, spec, _activities(), source=path, instance_path=current_app.instance_path)
             click.echo(f"loaded template {spec.id} {spec.version}")
     db.commit()
     if demo if demo is not None else current_app.config.get("DEMO"):

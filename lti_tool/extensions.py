@@ -28,6 +28,12 @@ def select_locale() -> str:
 def init_app(app: Flask) -> None:
     database = Database(app.config["DATABASE_URL"])
     database.init_app(app)
+    from lti_tool.activities import ActivityRegistry
+
+    activities = ActivityRegistry.discover()
+    for extra in app.config.get("EXTRA_ACTIVITY_TYPES", ()):  # tests register their own
+        activities.add(extra, source="EXTRA_ACTIVITY_TYPES")
+    app.extensions["lti_activities"] = activities
     babel.init_app(app, locale_selector=select_locale)
     from lti_tool import i18n
 

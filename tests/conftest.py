@@ -19,8 +19,12 @@ from lti_tool import create_app
 from lti_tool.config import TestingConfig
 from lti_tool.db import get_db
 
+TEST_TEMPLATES = Path(__file__).parent / "data" / "templates"
+
 
 def build_app(tmp_path: Path, **overrides) -> Flask:
+    from tests.activity_types import TestGraded
+
     settings = {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()}
     settings.update(
         {
@@ -28,6 +32,7 @@ def build_app(tmp_path: Path, **overrides) -> Flask:
             "INSTANCE_PATH": str(tmp_path / "instance"),
             "PUBLIC_BASE_URL": "http://127.0.0.1:1",
             "SECRET_KEY": "test-secret",
+            "EXTRA_ACTIVITY_TYPES": (TestGraded,),
         }
     )
     settings.update(overrides)
@@ -37,8 +42,8 @@ def build_app(tmp_path: Path, **overrides) -> Flask:
 
 
 def prepare(app: Flask) -> None:
-    """Migrate, create a signing key and load the shipped templates."""
-    from course_templates.loader import install, load_template, shipped_templates
+    """Migrate, create a signing key and load the test template (tests/data/templates)."""
+    from course_templates.loader import install, load_template
     from lti_tool.migrate import upgrade
     from lti_tool.services.keys import ensure_signing_key
 
@@ -48,8 +53,10 @@ def prepare(app: Flask) -> None:
 
         db = session()
         ensure_signing_key(db)
-        for path in shipped_templates():
-            install(db, load_template(path))
+        activities = app.extensions["lti_activities"]
+        for path in sorted(TEST_TEMPLATES.glob("*.yaml")):
+            spec = load_template(path, activities)
+            install(db, spec, activities, source=path, instance_path=app.instance_path)
         db.commit()
 
 

@@ -95,11 +95,3 @@ def test_keys_rotate_and_list(runner):
     after = runner.invoke(args=["keys", "list"]).output.strip().splitlines()
     assert len(after) == 2
     assert sum(line.endswith("signing") for line in after) == 1
-
-
-def test_templates_load_refuses_invalid_file(runner, tmp_path):
-    bad = tmp_path / "bad.yaml"
-    bad.write_text("id: x\nversion: '1'\ntitle: T\nmode: daring-model-9\nblocks: []\n")
-    r = runner.invoke(args=["templates", "load", str(bad)])
-    assert r.exit_code != 0
-    assert f"{bad}:4: mode" in r.output

@@ -1,5 +1,6 @@
 """Core tables. Plugins add their own tables, prefixed with their name."""
 
+from lti_tool.models.completion import ActivityCompletion
 from lti_tool.models.course import Activity, CourseBlock, CourseModule
 from lti_tool.models.keys import ToolKey
 from lti_tool.models.launch import LaunchData, RegistrationInvite, UsedNonce
@@ -8,6 +9,7 @@ from lti_tool.models.platform import Deployment, Platform
 
 __all__ = [
     "Activity",
+    "ActivityCompletion",
     "ActivityLog",
     "Context",
     "CourseBlock",

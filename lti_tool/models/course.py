@@ -43,10 +43,13 @@ class CourseBlock(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     module_id: Mapped[int] = mapped_column(ForeignKey("course_module.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20), default="sesi")
     position: Mapped[int]
     week: Mapped[int]
+    weeks: Mapped[int] = mapped_column(default=1)
     title: Mapped[str] = mapped_column(Text)
     jp: Mapped[int] = mapped_column(default=0)
+    jp_tm: Mapped[int] = mapped_column(default=0)
     summary: Mapped[str | None] = mapped_column(Text, default=None)
 
     module: Mapped[CourseModule] = relationship(back_populates="blocks")
@@ -74,6 +77,10 @@ class Activity(Base):
     graded: Mapped[bool] = mapped_column(default=False)
     component: Mapped[str | None] = mapped_column(String(20), default=None)
     max_score: Mapped[int] = mapped_column(default=100)
+    # viewed | submitted | passed | graded
+    completion: Mapped[str] = mapped_column(String(20), default="viewed")
+    # Days after the block's first day when it is due (None: the block's last day).
+    due_day: Mapped[int | None] = mapped_column(default=None)
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
 
     block: Mapped[CourseBlock] = relationship(back_populates="activities")

@@ -1,0 +1,81 @@
+"""The contract every activity type fulfils.
+
+A plugin subclasses ActivityType and is published under the `lti_tool.activities`
+entry-point group; its `name` is the activity `type` in course templates, the
+prefix of its tables and its Babel domain. This is the start of the contract (the
+activity-plugin issue completes it with views, submissions, grading and reports).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+
+@dataclass(frozen=True)
+class ActivityPage:
+    """What a plugin needs to draw an activity: which activity, in which course, for whom."""
+
+    activity: Any  # lti_tool.models.Activity
+    module: Any  # lti_tool.models.CourseModule
+    context_id: int
+    user_id: int
+    role: str
+    files_dir: Path  # the installed template version's files
+
+
+class NoSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ActivityType:
+    """Base class of activity plugins. The first line of the docstring is its title."""
+
+    #: The activity `type` in templates; also the table prefix and Babel domain.
+    name: ClassVar[str] = ""
+    #: Whether it produces a score (and so may feed a score component).
+    graded: ClassVar[bool] = False
+    #: The pydantic model of the `settings` mapping of an activity in a template.
+    settings_model: ClassVar[type[BaseModel]] = NoSettings
+    #: The completion rules it supports, the first being the default.
+    completion_rules: ClassVar[tuple[str, ...]] = ("viewed",)
+
+    #: A blueprint with the plugin's templates, static files and routes (optional).
+    blueprint: ClassVar[Any] = None
+
+    @classmethod
+    def render(cls, page: ActivityPage) -> str:
+        """The HTML of the activity on its page (the core draws the frame around it)."""
+        return ""
+
+    @classmethod
+    def on_view(cls, page: ActivityPage) -> str | None:
+        """The completion event a peserta opening the page causes, if any."""
+        return "viewed" if "viewed" in cls.completion_rules else None
+
+    @classmethod
+    def title(cls) -> str:
+        return (cls.__doc__ or cls.name).strip().splitlines()[0]
+
+    @classmethod
+    def check(cls) -> None:
+        """Raise TypeError if the class does not fulfil the contract."""
+        if not cls.name or not cls.name.isidentifier() or cls.name != cls.name.lower():
+            raise TypeError(f"{cls.__qualname__}: `name` must be a lower-case identifier")
+        if not (isinstance(cls.settings_model, type) and issubclass(cls.settings_model, BaseModel)):
+            raise TypeError(f"{cls.__qualname__}: `settings_model` must be a pydantic model")
+        if not cls.completion_rules:
+            raise TypeError(f"{cls.__qualname__}: at least one completion rule is needed")
+        allowed = {"viewed", "submitted", "passed", "graded"}
+        if not set(cls.completion_rules) <= allowed:
+            raise TypeError(f"{cls.__qualname__}: completion rules must be among {allowed}")
+        if not cls.graded and set(cls.completion_rules) & {"passed", "graded"}:
+            raise TypeError(f"{cls.__qualname__}: only graded types complete on a grade")
+
+    @classmethod
+    def validate_settings(cls, settings: dict[str, Any]) -> BaseModel:
+        """Parse an activity's settings; pydantic's ValidationError names the field."""
+        return cls.settings_model.model_validate(settings)

@@ -1,0 +1,1 @@
+"""Materi: learning material (pages, files, links, video), complete when viewed."""

@@ -1,0 +1,23 @@
+"""An activity type that exists only in tests: a graded activity, so that deep-linking
+line items and score components can be tested before the real graded plugins exist."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from lti_tool.activities import ActivityType
+
+
+class GradedSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    passing_score: int = 60
+
+
+class TestGraded(ActivityType):
+    """Graded test activity"""
+
+    __test__ = False
+    name = "test_graded"
+    graded = True
+    settings_model = GradedSettings
+    completion_rules = ("graded", "passed", "submitted")
