@@ -3,6 +3,7 @@ checks, the shipped templates, and the templates CLI."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,11 @@ def test_fixture_template_is_valid(registry):
 
 
 def _write(tmp_path: Path, data: dict, name: str | None = None) -> Path:
+    """Write a template, with the fixture's files folder beside it."""
+    files = TEST_TEMPLATES / "files" / "gp-pedagogik-a"
+    target = tmp_path / "files" / "gp-pedagogik-a"
+    if not target.exists():
+        shutil.copytree(files, target)
     path = tmp_path / f"{name or data.get('id', 'x')}.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
     return path
@@ -165,7 +171,6 @@ def test_missing_shipped_file_is_refused(tmp_path, registry):
     path = _write(tmp_path, data, name="gp-pedagogik-a")
     with pytest.raises(TemplateError, match=r"settings\.files\.0\.path: no file .*modul\.pdf"):
         load_template(path, registry)
-    (tmp_path / "files" / "gp-pedagogik-a").mkdir(parents=True)
     (tmp_path / "files" / "gp-pedagogik-a" / "modul.pdf").write_bytes(b"%PDF-1.4\n")
     assert load_template(path, registry).id == "gp-pedagogik-a"
 
@@ -242,6 +247,7 @@ def test_import_new_version_keeps_the_old_one(app, tmp_path):
 def test_export_round_trips(app, tmp_path, registry):
     runner = app.test_cli_runner()
     out = tmp_path / "gp-pedagogik-a.yaml"
+    shutil.copytree(TEST_TEMPLATES / "files", tmp_path / "files")
     result = runner.invoke(args=["templates", "export", "gp-pedagogik-a", "-o", str(out)])
     assert result.exit_code == 0, result.output
     exported = load_template(out, registry)

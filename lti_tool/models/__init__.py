@@ -2,6 +2,7 @@
 
 from lti_tool.models.completion import ActivityCompletion
 from lti_tool.models.course import Activity, CourseBlock, CourseModule
+from lti_tool.models.instance import CourseInstance, DueOverride
 from lti_tool.models.keys import ToolKey
 from lti_tool.models.launch import LaunchData, RegistrationInvite, UsedNonce
 from lti_tool.models.people import ActivityLog, Context, Membership, ResourceLink, User
@@ -13,8 +14,10 @@ __all__ = [
     "ActivityLog",
     "Context",
     "CourseBlock",
+    "CourseInstance",
     "CourseModule",
     "Deployment",
+    "DueOverride",
     "LaunchData",
     "Membership",
     "Platform",

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, g, render_template
+from datetime import date
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from markupsafe import Markup
 from sqlalchemy import select
 
 from lti_tool.activities import ActivityPage
 from lti_tool.db import session as db_session
-from lti_tool.models import Activity, CourseBlock, CourseModule
-from lti_tool.services import completion
+from lti_tool.models import Activity, CourseBlock, CourseInstance, CourseModule
+from lti_tool.services import completion, instances, schedule
 from lti_tool.services.launch_sql import run
-from lti_tool.services.roles import PESERTA
+from lti_tool.services.roles import ADMIN, PENGAMPU, PESERTA
 from lti_tool.web.auth import course_access
 
 bp = Blueprint("web", __name__)
+
+# Indonesia's three time zones (WIB, WITA, WIT).
+TIMEZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
 
 
 @bp.get("/")
@@ -28,37 +33,74 @@ def healthz():
     return {"status": "ok"}
 
 
-def _module(key: str) -> CourseModule:
-    module = (
-        db_session()
-        .scalars(
-            select(CourseModule).where(CourseModule.key == key).order_by(CourseModule.id.desc())
-        )
-        .first()
-    )
-    if module is None:
+STAFF_EDIT = (PENGAMPU, ADMIN)
+
+
+def _instance(ctx: int, module_key: str) -> CourseInstance:
+    """The module's instance in this course (created, pinned, on first visit)."""
+    db = db_session()
+    inst, created = instances.instance_for(db, ctx, module_key)
+    if inst is None:
         abort(404)
-    return module
+    if created:
+        db.commit()
+    return inst
 
 
 @bp.get("/c/<int:ctx>/")
 @course_access
 def course_home(ctx: int):
-    modules = current_app.extensions["lti_catalog"].get(
-        "modules", lambda: [tuple(row) for row in run(db_session(), "modules")]
+    placed = instances.instances_in(db_session(), ctx)
+    modules = []
+    if not placed and g.role in STAFF_EDIT:
+        # Nothing placed yet: staff may open any installed module from here.
+        modules = current_app.extensions["lti_catalog"].get(
+            "modules", lambda: [tuple(row) for row in run(db_session(), "modules")]
+        )
+    return render_template(
+        "course/home.html", placed=placed, modules=modules, viewer=g.viewer, context=g.context
     )
-    return render_template("course/home.html", modules=modules, viewer=g.viewer, context=g.context)
 
 
 @bp.get("/c/<int:ctx>/module/<module_key>")
 @course_access
 def module(ctx: int, module_key: str):
+    inst = _instance(ctx, module_key)
+    progress = instances.progress(db_session(), inst, g.viewer.user_id)
     return render_template(
         "course/module.html",
-        module=_module(module_key),
+        inst=inst,
+        module=inst.module,
+        progress=progress,
+        can_edit=g.role in STAFF_EDIT,
         viewer=g.viewer,
         context=g.context,
+        error=request.args.get("error"),
+        saved=request.args.get("saved"),
     )
+
+
+@bp.post("/c/<int:ctx>/module/<module_key>/dates")
+@course_access
+def module_dates(ctx: int, module_key: str):
+    """The pengampu sets the start date (and time zone) the schedule is computed from."""
+    if g.role not in STAFF_EDIT:
+        abort(403)
+    inst = _instance(ctx, module_key)
+    db = db_session()
+    try:
+        start = date.fromisoformat(request.form.get("start_date", ""))
+    except ValueError:
+        return redirect(url_for("web.module", ctx=ctx, module_key=module_key, error="date"))
+    tz = request.form.get("timezone") or schedule.DEFAULT_TZ
+    if tz not in TIMEZONES:
+        return redirect(url_for("web.module", ctx=ctx, module_key=module_key, error="timezone"))
+    try:
+        instances.set_dates(db, inst, start, tz)
+    except instances.InstanceError:
+        return redirect(url_for("web.module", ctx=ctx, module_key=module_key, error="started"))
+    db.commit()
+    return redirect(url_for("web.module", ctx=ctx, module_key=module_key, saved=1))
 
 
 def activity_page(ctx: int, module: CourseModule, activity: Activity) -> ActivityPage:
@@ -79,7 +121,7 @@ def activity_page(ctx: int, module: CourseModule, activity: Activity) -> Activit
 def activity(ctx: int, module_key: str, block_key: str, activity_key: str):
     """An activity page: the core frame, the plugin's body, and the peserta's visit
     recorded for completion."""
-    module = _module(module_key)
+    module = _instance(ctx, module_key).module
     db = db_session()
     row = db.scalars(
         select(Activity)

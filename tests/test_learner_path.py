@@ -1,0 +1,104 @@
+"""A module placed in an LMS course: the pengampu sets its start date, a peserta follows
+the weeks (dates, ticks, progress, next activity, due this week, the gate)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from lti_tool.db import get_db
+from lti_tool.models import CourseInstance, CourseModule
+from lti_tool.services import instances, schedule
+
+MODULE = "/course/gp-pedagogik-a"
+
+
+def _open(live_tool, lms, browser, roles, sub, target=MODULE):
+    result = lms.launch(
+        browser, roles=roles, user={"sub": sub, "name": sub}, target_link_uri=live_tool.url(target)
+    )
+    assert result.ok, result.error
+    return result.final_response
+
+
+def _set_start(browser, page, live_tool, start: str, tz: str = "Asia/Jakarta"):
+    action = re.search(r'action="([^"]+/dates)"', page.text).group(1)
+    return browser.post(live_tool.url(action), data={"start_date": start, "timezone": tz})
+
+
+def test_pengampu_sets_start_and_peserta_follows_the_weeks(live_tool, lms, browser):
+    from tests.peer import make_browser
+
+    page = _open(live_tool, lms, browser, ["Instructor"], "pengampu-1")
+    assert "Tanggal mulai belum ditetapkan" in page.text
+    today = schedule.today_in("Asia/Jakarta")
+    start = today - timedelta(days=8)  # we are in week 2 (Sesi 1)
+    saved = _set_start(browser, page, live_tool, start.isoformat())
+    assert saved.status_code == 200 and "Tersimpan." in saved.text
+
+    peserta = make_browser()
+    view = _open(live_tool, lms, peserta, ["Learner"], "guru-1").text
+    assert "Kemajuan: 0%" in view
+    assert "sekarang minggu ke-2" in view
+    # the week of Sesi 1 is the current one and shows its dates
+    sesi1 = schedule.block_span(start, 2)
+    assert 'class="card block current" id="b-sesi-1"' in view
+    assert str(sesi1.first.day) in view
+    assert "Selanjutnya:" in view
+    # opening the first materi ticks it and moves "next"
+    first = re.search(r'Selanjutnya: <a href="([^"]+)"', view).group(1)
+    assert peserta.get(live_tool.url(first)).status_code == 200
+    module_url = first.rsplit("/", 2)[0]  # /c/<ctx>/module/<key>/<block>/<activity>
+    view = peserta.get(live_tool.url(module_url)).text
+    assert "Kemajuan: " in view and "Kemajuan: 0%" not in view
+    assert view.count("✓") == 1
+    # the completion gate is reported
+    assert "Memenuhi syarat Tes Akhir:" in view and "aktivitas lagi" in view
+
+
+def test_the_instance_keeps_its_version(live_tool, lms, browser):
+    _open(live_tool, lms, browser, ["Instructor"], "p1")
+    with get_db(live_tool.app).sessionmaker() as db:
+        inst = db.scalars(select(CourseInstance)).one()
+        pinned = inst.module_id
+        old = db.get(CourseModule, pinned)
+        newer = CourseModule(
+            key=old.key, version="9.9", title="Versi baru", mode=old.mode, definition=old.definition
+        )
+        db.add(newer)
+        db.commit()
+        assert instances.newest_module(db, old.key).id == newer.id
+    page = _open(live_tool, lms, browser, ["Learner"], "g1")
+    assert "versi 1.0" in page.text and "Versi baru" not in page.text
+
+
+def test_peserta_cannot_change_dates_and_bad_input_is_refused(live_tool, lms, browser):
+    from tests.peer import make_browser
+
+    page = _open(live_tool, lms, browser, ["Instructor"], "p1")
+    bad = _set_start(browser, page, live_tool, "13/07/2026")
+    assert "Masukkan tanggal mulai sebagai tanggal" in bad.text
+    bad_tz = _set_start(browser, page, live_tool, "2026-07-13", tz="Europe/Paris")
+    assert "Pilih salah satu zona waktu" in bad_tz.text
+    with get_db(live_tool.app).sessionmaker() as db:
+        assert db.scalars(select(CourseInstance)).one().start_date is None
+    peserta = make_browser()
+    view = _open(live_tool, lms, peserta, ["Learner"], "g1")
+    assert "/dates" not in view.text
+    action = re.search(r'action="([^"]+/dates)"', page.text).group(1)
+    assert peserta.post(live_tool.url(action), data={"start_date": "2026-07-13"}).status_code == 403
+
+
+def test_started_class_keeps_its_start_date(live_tool, lms, browser):
+    page = _open(live_tool, lms, browser, ["Instructor"], "p1")
+    assert _set_start(browser, page, live_tool, "2026-07-13").status_code == 200
+    with get_db(live_tool.app).sessionmaker() as db:
+        inst = db.scalars(select(CourseInstance)).one()
+        inst.started_at = inst.created_at
+        db.commit()
+    refused = _set_start(browser, page, live_tool, "2026-07-20")
+    assert "Kelas sudah dimulai" in refused.text
+    with get_db(live_tool.app).sessionmaker() as db:
+        assert db.scalars(select(CourseInstance)).one().start_date == date(2026, 7, 13)
