@@ -32,6 +32,8 @@ class Config:
     INSTANCE_PATH: str | None = None
     # The demo LMS at /demo/ (development only; `make run` turns it on).
     DEMO = False
+    # The module the demo course opens (when installed).
+    DEMO_MODULE = "gp-informatika-smp"
     TESTING = False
 
     # Behind nginx or another proxy: how many proxies to trust for X-Forwarded-*.

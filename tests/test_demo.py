@@ -14,7 +14,7 @@ from tests.peer import find_form, make_browser
 
 @pytest.fixture
 def demo_tool(tmp_path):
-    app = build_app(tmp_path, DEMO=True)
+    app = build_app(tmp_path, DEMO=True, DEMO_MODULE="not-installed")
     server = make_server("127.0.0.1", 0, app, threaded=True)
     app.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
     from lti_tool.db import session
@@ -72,3 +72,21 @@ def test_demo_auth_refuses_a_bad_request(demo_tool):
 
 def test_demo_is_absent_unless_enabled(app):
     assert app.test_client().get("/demo/").status_code == 404
+
+
+def test_demo_course_opens_its_module(tmp_path):
+    app = build_app(tmp_path, DEMO=True, DEMO_MODULE="gp-pedagogik-a")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    base = app.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
+    from lti_tool.db import session
+    from lti_tool.demo.platform import ensure_demo_registration
+
+    with app.app_context():
+        ensure_demo_registration(app, session())
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page = _follow(make_browser(), f"{base}/demo/start?role=peserta")
+        assert "Kemajuan: 0%" in page.text and "Minggu ke-6" in page.text
+    finally:
+        server.shutdown()
+        get_db(app).engine.dispose()

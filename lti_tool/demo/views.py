@@ -10,9 +10,12 @@ import jwt
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select
 
+from lti_tool.db import session as db_session
 from lti_tool.demo import platform as demo
 from lti_tool.lti.http import http_session
+from lti_tool.models import CourseModule
 
 bp = Blueprint("demo", __name__, url_prefix="/demo")
 
@@ -43,6 +46,14 @@ def home():
     return render_template("demo/home.html", roles=ROLES, placements=placements(), locale=locale)
 
 
+def _default_target(base: str) -> str:
+    """The demo course opens its module (DEMO_MODULE) when it is installed."""
+    key = current_app.config.get("DEMO_MODULE")
+    if key and db_session().scalar(select(CourseModule.id).where(CourseModule.key == key)):
+        return f"{base}/course/{key}"
+    return base + "/lti/launch"
+
+
 @bp.get("/start")
 def start():
     """Third-party initiated login, as an LMS starts it when a link is clicked."""
@@ -56,7 +67,7 @@ def start():
     index = request.args.get("link", type=int)
     items = placements()
     link = items[index] if index is not None and 0 <= index < len(items) else None
-    target = link["url"] if link else base + "/lti/launch"
+    target = link["url"] if link else _default_target(base)
     hint = _signer().dumps(
         {
             "role": role,
