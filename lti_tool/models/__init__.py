@@ -7,6 +7,7 @@ from lti_tool.models.keys import ToolKey
 from lti_tool.models.launch import LaunchData, RegistrationInvite, UsedNonce
 from lti_tool.models.people import ActivityLog, Context, Membership, ResourceLink, User
 from lti_tool.models.platform import Deployment, Platform
+from lti_tool.models.roster import Rombel, RombelMember
 
 __all__ = [
     "Activity",
@@ -23,6 +24,8 @@ __all__ = [
     "Platform",
     "RegistrationInvite",
     "ResourceLink",
+    "Rombel",
+    "RombelMember",
     "ToolKey",
     "UsedNonce",
     "User",

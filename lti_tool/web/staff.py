@@ -1,0 +1,175 @@
+"""Staff views of a class: completion matrix, deadlines, start, rombel assignment.
+
+Pengampu and admin kelas see the whole class; a mentor sees their own rombel only.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from lti_tool.db import session as db_session
+from lti_tool.models import ActivityCompletion, Membership
+from lti_tool.services import roster, schedule
+from lti_tool.services.instances import InstanceError
+from lti_tool.services.roles import ADMIN, MENTOR, PENGAMPU, STAFF
+from lti_tool.web.auth import course_access
+from lti_tool.web.views import _instance
+
+bp = Blueprint("staff", __name__)
+EDITORS = (PENGAMPU, ADMIN)
+
+ERRORS = {
+    "roster_frozen": _l(
+        "The class has started: its peserta and mentors can no longer change (Juknis IV.D.2.b)."
+    ),
+    "rombel_name": _l("Give the rombel a name."),
+    "rombel_exists": _l("A rombel with this name exists already."),
+    "not_a_mentor": _l("Only a mentor of this course can lead a rombel."),
+    "not_a_peserta": _l("Only peserta of this course can be placed in a rombel."),
+    "no_such_rombel": _l("That rombel does not exist."),
+    "no_start_date": _l("Set the start date before starting the class."),
+}
+WARNINGS = {
+    "too_many_peserta": _l("%(n)s peserta: a Model 1 class has at most %(max)s (40 per pengampu)."),
+    "mentors_needed": _l("%(n)s peserta need %(needed)s mentor(s); the rombel have %(have)s."),
+    "rombel_too_big": _l("Rombel %(name)s has %(n)s peserta; a PLPG rombel has about 10."),
+    "unassigned": _l("%(n)s peserta are in no rombel yet."),
+}
+
+
+def _back(ctx: int, key: str, **args):
+    return redirect(url_for("staff.overview", ctx=ctx, module_key=key, **args))
+
+
+@bp.get("/c/<int:ctx>/module/<module_key>/kelas")
+@course_access
+def overview(ctx: int, module_key: str):
+    if g.role not in STAFF:
+        abort(403)
+    db = db_session()
+    inst = _instance(ctx, module_key)
+    people = roster.peserta(db, inst)
+    groups = roster.rombels(db, inst)
+    assigned = roster.assignments(db, inst)
+    if g.role == MENTOR:
+        mine = {r.id for r in groups if r.mentor_id == g.viewer.user_id}
+        people = [p for p in people if assigned.get(p.id) in mine]
+        groups = [r for r in groups if r.id in mine]
+    activities = [(b, a) for b in inst.module.blocks for a in b.activities]
+    done = {
+        (user_id, activity_id)
+        for user_id, activity_id in db.execute(
+            select(ActivityCompletion.user_id, ActivityCompletion.activity_id).where(
+                ActivityCompletion.context_pk == ctx,
+                ActivityCompletion.completed_at.is_not(None),
+            )
+        )
+    }
+    first_launch = dict(
+        db.execute(
+            select(Membership.user_id, Membership.first_launch_at).where(
+                Membership.context_pk == ctx
+            )
+        ).all()
+    )
+    rows = []
+    for p in people:
+        ticks = [(p.id, a.id) in done for _b, a in activities]
+        percent = round(100 * sum(ticks) / len(ticks)) if ticks else 0
+        rows.append(
+            {
+                "person": p,
+                "ticks": ticks,
+                "percent": percent,
+                "rombel": assigned.get(p.id),
+                "first_launch": first_launch.get(p.id),
+            }
+        )
+    per_activity = [
+        round(100 * sum(r["ticks"][i] for r in rows) / len(rows)) if rows else 0
+        for i in range(len(activities))
+    ]
+    deadlines = []
+    if inst.start_date:
+        for b, a in activities:
+            due = schedule.due_date(inst.start_date, b.week, b.weeks, a.due_day)
+            deadlines.append((b, a, due))
+    return render_template(
+        "course/staff.html",
+        inst=inst,
+        module=inst.module,
+        activities=activities,
+        rows=rows,
+        per_activity=per_activity,
+        deadlines=deadlines,
+        groups=groups,
+        group_names={r.id: r.name for r in roster.rombels(db, inst)},
+        mentors=roster.mentors(db, inst),
+        mentor_names={m.id: m.name for m in roster.mentors(db, inst)},
+        warnings=[str(WARNINGS[code]) % args for code, args in roster.warnings(db, inst)]
+        if g.role in EDITORS
+        else [],
+        late=roster.late_launches(db, inst) if g.role in EDITORS else [],
+        can_edit=g.role in EDITORS,
+        viewer=g.viewer,
+        context=g.context,
+        error=ERRORS.get(request.args.get("error", "")),
+        saved=request.args.get("saved"),
+    )
+
+
+def _editor_instance(ctx: int, module_key: str):
+    if g.role not in EDITORS:
+        abort(403)
+    return _instance(ctx, module_key)
+
+
+@bp.post("/c/<int:ctx>/module/<module_key>/kelas/start")
+@course_access
+def start(ctx: int, module_key: str):
+    inst = _editor_instance(ctx, module_key)
+    db = db_session()
+    try:
+        roster.start_class(db, inst)
+    except InstanceError as exc:
+        return _back(ctx, module_key, error=str(exc))
+    db.commit()
+    return _back(ctx, module_key, saved=1)
+
+
+@bp.post("/c/<int:ctx>/module/<module_key>/kelas/rombel")
+@course_access
+def create_rombel(ctx: int, module_key: str):
+    inst = _editor_instance(ctx, module_key)
+    db = db_session()
+    mentor = request.form.get("mentor_id", "")
+    try:
+        roster.create_rombel(
+            db, inst, request.form.get("name", ""), int(mentor) if mentor.isdigit() else None
+        )
+    except InstanceError as exc:
+        db.rollback()
+        return _back(ctx, module_key, error=str(exc))
+    db.commit()
+    return _back(ctx, module_key, saved=1)
+
+
+@bp.post("/c/<int:ctx>/module/<module_key>/kelas/assign")
+@course_access
+def assign(ctx: int, module_key: str):
+    """Assign every listed peserta (field `rombel-<user id>`) in one transaction."""
+    inst = _editor_instance(ctx, module_key)
+    db = db_session()
+    try:
+        for field, value in request.form.items():
+            if not field.startswith("rombel-") or not field[7:].isdigit():
+                continue
+            rombel_id = int(value) if value.isdigit() else None
+            roster.assign(db, inst, int(field[7:]), rombel_id, g.viewer.user_id)
+    except InstanceError as exc:
+        db.rollback()
+        return _back(ctx, module_key, error=str(exc))
+    db.commit()
+    return _back(ctx, module_key, saved=1)
