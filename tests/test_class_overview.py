@@ -142,3 +142,62 @@ def test_model_1_limit_warning(live_tool, lms, browser):
             )
         db.commit()
         assert roster.warnings(db, inst) == [("too_many_peserta", {"n": 41, "max": 40})]
+
+
+def test_peserta_sees_their_rombel_mentor_and_members(live_tool, lms):
+    admin, siti, budi, mentor = make_browser(), make_browser(), make_browser(), make_browser()
+    page = _launch(live_tool, lms, admin, ["Administrator"], "admin-1")
+    url = live_tool.url(_overview_url(page))
+    _launch(live_tool, lms, siti, ["Learner"], "siti")
+    _launch(live_tool, lms, budi, ["Learner"], "budi")
+    lms.launch(
+        mentor,
+        roles=["Mentor"],
+        user={"sub": "mentor-1", "name": "Pak Mentor", "email": "mentor@sekolah.sch.id"},
+        target_link_uri=live_tool.url(MODULE),
+    )
+    with get_db(live_tool.app).sessionmaker() as db:
+        ids = {u.sub: u.id for u in db.scalars(select(User))}
+    r = admin.post(url + "/rombel", data={"name": "Rombel Bali", "mentor_id": str(ids["mentor-1"])})
+    rid = re.search(r'<option value="(\d+)"\s*>Rombel Bali</option>', r.text).group(1)
+    admin.post(url + "/assign", data={f"rombel-{ids['siti']}": rid, f"rombel-{ids['budi']}": rid})
+    view = _launch(live_tool, lms, siti, ["Learner"], "siti").text
+    assert "Rombel saya: Rombel Bali" in view
+    assert "Pak Mentor" in view and 'href="mailto:mentor@sekolah.sch.id"' in view
+    assert re.search(r"Anggota: (Budi, Siti|Siti, Budi)", view)
+
+
+def test_plpg_peserta_who_launch_after_two_weeks_count_as_withdrawn(live_tool, lms, browser):
+    from datetime import datetime
+
+    _launch(live_tool, lms, browser, ["Instructor"], "pengampu-1")
+    with get_db(live_tool.app).sessionmaker() as db:
+        inst = db.scalars(select(CourseInstance)).one()
+        inst.module.mode = "plpg-pembekalan"
+        inst.start_date = date(2026, 3, 2)
+        inst.timezone = "Asia/Jakarta"
+        # 14 days after the start, end of day in Jakarta = 2026-03-16 16:59:59 UTC
+        times = {
+            "on-time": datetime(2026, 3, 16, 16, 0),
+            "late": datetime(2026, 3, 16, 17, 30),
+        }
+        for sub, first in times.items():
+            user = User(issuer=lms.issuer, sub=sub, name=sub)
+            db.add(user)
+            db.flush()
+            db.add(
+                Membership(
+                    user_id=user.id,
+                    context_pk=inst.context_pk,
+                    lti_roles=[],
+                    role="peserta",
+                    first_launch_at=first,
+                    last_launch_at=first,
+                )
+            )
+        db.commit()
+        gone = roster.withdrawn(db, inst)
+        names = {db.get(User, uid).sub for uid in gone}
+        assert names == {"late"}
+        inst.module.mode = "daring-model-1"  # the rule is PLPG's only
+        assert roster.withdrawn(db, inst) == set()

@@ -123,6 +123,48 @@ def assign(db: Session, inst: CourseInstance, user_id: int, rombel_id: int | Non
         current.added_by = by
 
 
+@dataclass(frozen=True)
+class MyRombel:
+    name: str
+    mentor: Person | None
+    members: list[Person]
+
+
+def rombel_of(db: Session, inst: CourseInstance, user_id: int) -> MyRombel | None:
+    """A peserta's rombel, its mentor (with contact) and its members."""
+    rombel_id = assignments(db, inst).get(user_id)
+    if rombel_id is None:
+        return None
+    rombel = db.get(Rombel, rombel_id)
+    member_ids = {u for u, r in assignments(db, inst).items() if r == rombel_id}
+    members = [p for p in peserta(db, inst) if p.id in member_ids]
+    mentor = next((m for m in mentors(db, inst) if m.id == rombel.mentor_id), None)
+    return MyRombel(name=rombel.name, mentor=mentor, members=members)
+
+
+#: PLPG: an account not activated within two weeks counts as withdrawn.
+WITHDRAWN_AFTER_DAYS = 14
+
+
+def withdrawn(db: Session, inst: CourseInstance) -> set[int]:
+    """PLPG peserta who did not launch within 14 days of the class start (mengundurkan
+    diri). Until rosters come from the LMS (NRPS), only peserta known from a launch
+    are considered: those whose first launch came later than that."""
+    if inst.module.mode != "plpg-pembekalan" or inst.start_date is None:
+        return set()
+    from datetime import timedelta
+
+    from lti_tool.services.schedule import end_of_day_utc
+
+    deadline = end_of_day_utc(inst.start_date + timedelta(days=WITHDRAWN_AFTER_DAYS), inst.timezone)
+    rows = db.execute(
+        select(Membership.user_id, Membership.first_launch_at).where(
+            Membership.context_pk == inst.context_pk, Membership.role == PESERTA
+        )
+    )
+    return {uid for uid, first in rows if first is None or first > deadline}
+
+
 def start_class(db: Session, inst: CourseInstance) -> None:
     """Record the start: the roster is frozen from now on."""
     if inst.start_date is None:

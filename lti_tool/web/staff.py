@@ -74,6 +74,7 @@ def overview(ctx: int, module_key: str):
             )
         ).all()
     )
+    gone = roster.withdrawn(db, inst)
     rows = []
     for p in people:
         ticks = [(p.id, a.id) in done for _b, a in activities]
@@ -85,6 +86,7 @@ def overview(ctx: int, module_key: str):
                 "percent": percent,
                 "rombel": assigned.get(p.id),
                 "first_launch": first_launch.get(p.id),
+                "withdrawn": p.id in gone,
             }
         )
     per_activity = [

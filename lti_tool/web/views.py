@@ -11,7 +11,7 @@ from sqlalchemy import select
 from lti_tool.activities import ActivityPage
 from lti_tool.db import session as db_session
 from lti_tool.models import Activity, CourseBlock, CourseInstance, CourseModule
-from lti_tool.services import completion, instances, schedule
+from lti_tool.services import completion, instances, roster, schedule
 from lti_tool.services.launch_sql import run
 from lti_tool.services.roles import ADMIN, PENGAMPU, PESERTA
 from lti_tool.web.auth import course_access
@@ -66,12 +66,15 @@ def course_home(ctx: int):
 @course_access
 def module(ctx: int, module_key: str):
     inst = _instance(ctx, module_key)
-    progress = instances.progress(db_session(), inst, g.viewer.user_id)
+    db = db_session()
+    progress = instances.progress(db, inst, g.viewer.user_id)
+    my_rombel = roster.rombel_of(db, inst, g.viewer.user_id) if g.role == PESERTA else None
     return render_template(
         "course/module.html",
         inst=inst,
         module=inst.module,
         progress=progress,
+        my_rombel=my_rombel,
         can_edit=g.role in STAFF_EDIT,
         viewer=g.viewer,
         context=g.context,
