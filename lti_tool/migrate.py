@@ -18,7 +18,12 @@ def alembic_config(app: Flask) -> Config:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", app.config["DATABASE_URL"].replace("%", "%%"))
     # Plugins add their own version directories (one Alembic branch each).
-    locations = [str(MIGRATIONS / "versions"), *app.config.get("EXTRA_MIGRATION_DIRS", [])]
+    plugin_dirs = [
+        str(p.migrations_dir)
+        for p in app.extensions["lti_activities"]
+        if getattr(p, "migrations_dir", None) is not None
+    ]
+    locations = [str(MIGRATIONS / "versions"), *plugin_dirs]
     cfg.set_main_option("version_locations", " ".join(locations))
     cfg.set_main_option("path_separator", "space")
     return cfg

@@ -105,7 +105,7 @@ CASES = [
     (
         "unknown-type",
         (None, "type: kuis"),
-        "blocks.1.activities.0.type: no installed plugin provides the activity type 'kuis' (installed: materi, test_graded)",
+        "blocks.1.activities.0.type: no installed plugin provides the activity type 'kuis' (installed: materi, rencana, test_graded)",
     ),
     (
         "settings",

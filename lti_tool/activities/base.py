@@ -45,6 +45,8 @@ class ActivityType:
 
     #: A blueprint with the plugin's templates, static files and routes (optional).
     blueprint: ClassVar[Any] = None
+    #: The plugin's Alembic versions folder (its own branch, labelled with its name).
+    migrations_dir: ClassVar[Path | None] = None
 
     @classmethod
     def render(cls, page: ActivityPage) -> str:

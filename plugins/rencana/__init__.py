@@ -1,0 +1,1 @@
+"""Rencana belajar: the peserta's learning plan for the six weeks (Sesi Pendahuluan)."""
