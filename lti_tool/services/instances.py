@@ -64,6 +64,49 @@ def set_dates(db: Session, inst: CourseInstance, start: date, tz: str) -> None:
     inst.timezone = tz
 
 
+def set_due(
+    db: Session,
+    inst: CourseInstance,
+    activity_id: int,
+    due: date | None,
+    user_id: int | None,
+    by: int,
+) -> None:
+    """Move an activity's due date for everyone (user_id None) or one peserta;
+    `due` None removes the override."""
+    if inst.start_date is None:
+        raise InstanceError("no_start_date")
+    known = {a.id for b in inst.module.blocks for a in b.activities}
+    if activity_id not in known:
+        raise InstanceError("no_such_activity")
+    query = select(DueOverride).where(
+        DueOverride.instance_id == inst.id, DueOverride.activity_id == activity_id
+    )
+    query = query.where(
+        DueOverride.user_id.is_(None) if user_id is None else DueOverride.user_id == user_id
+    )
+    row = db.scalars(query).first()
+    if due is None:
+        if row is not None:
+            db.delete(row)
+        return
+    if due < inst.start_date:
+        raise InstanceError("due_before_start")
+    if row is None:
+        db.add(
+            DueOverride(
+                instance_id=inst.id,
+                activity_id=activity_id,
+                user_id=user_id,
+                due_date=due,
+                set_by=by,
+            )
+        )
+    else:
+        row.due_date = due
+        row.set_by = by
+
+
 @dataclass
 class ActivityProgress:
     activity: Activity

@@ -5,13 +5,15 @@ Pengampu and admin kelas see the whole class; a mentor sees their own rombel onl
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from lti_tool.db import session as db_session
-from lti_tool.models import ActivityCompletion, Membership
-from lti_tool.services import roster, schedule
+from lti_tool.models import ActivityCompletion, DueOverride, Membership
+from lti_tool.services import instances, roster, schedule
 from lti_tool.services.instances import InstanceError
 from lti_tool.services.roles import ADMIN, MENTOR, PENGAMPU, STAFF
 from lti_tool.web.auth import course_access
@@ -30,6 +32,9 @@ ERRORS = {
     "not_a_peserta": _l("Only peserta of this course can be placed in a rombel."),
     "no_such_rombel": _l("That rombel does not exist."),
     "no_start_date": _l("Set the start date before starting the class."),
+    "no_such_activity": _l("That activity is not part of this module."),
+    "due_before_start": _l("A due date cannot be before the start of the class."),
+    "due_date": _l("Enter the due date as a date (for example 2026-07-31)."),
 }
 WARNINGS = {
     "too_many_peserta": _l("%(n)s peserta: a Model 1 class has at most %(max)s (40 per pengampu)."),
@@ -95,9 +100,21 @@ def overview(ctx: int, module_key: str):
     ]
     deadlines = []
     if inst.start_date:
+        overrides = {
+            (o.activity_id, o.user_id): o.due_date
+            for o in db.scalars(select(DueOverride).where(DueOverride.instance_id == inst.id))
+        }
+        names = {p.id: p.name for p in roster.peserta(db, inst)}
         for b, a in activities:
-            due = schedule.due_date(inst.start_date, b.week, b.weeks, a.due_day)
-            deadlines.append((b, a, due))
+            due = schedule.due_date(
+                inst.start_date, b.week, b.weeks, a.due_day, overrides.get((a.id, None))
+            )
+            personal = [
+                (names.get(uid, uid), d)
+                for (aid, uid), d in overrides.items()
+                if aid == a.id and uid is not None
+            ]
+            deadlines.append((b, a, due, (a.id, None) in overrides, personal))
     return render_template(
         "course/staff.html",
         inst=inst,
@@ -136,6 +153,32 @@ def start(ctx: int, module_key: str):
     try:
         roster.start_class(db, inst)
     except InstanceError as exc:
+        return _back(ctx, module_key, error=str(exc))
+    db.commit()
+    return _back(ctx, module_key, saved=1)
+
+
+@bp.post("/c/<int:ctx>/module/<module_key>/kelas/due")
+@course_access
+def set_due(ctx: int, module_key: str):
+    """Move a due date for the whole class or for one peserta (empty date: back to the
+    template's date)."""
+    inst = _editor_instance(ctx, module_key)
+    db = db_session()
+    raw = request.form.get("due_date", "").strip()
+    try:
+        due = date.fromisoformat(raw) if raw else None
+        activity_id = int(request.form.get("activity_id", ""))
+        user = request.form.get("user_id", "")
+        user_id = int(user) if user else None
+    except ValueError:
+        return _back(ctx, module_key, error="due_date")
+    if user_id is not None and user_id not in {p.id for p in roster.peserta(db, inst)}:
+        return _back(ctx, module_key, error="not_a_peserta")
+    try:
+        instances.set_due(db, inst, activity_id, due, user_id, g.viewer.user_id)
+    except InstanceError as exc:
+        db.rollback()
         return _back(ctx, module_key, error=str(exc))
     db.commit()
     return _back(ctx, module_key, saved=1)
