@@ -65,6 +65,8 @@ class Config:
     # The session lasts 8 hours from the latest launch; pages do not re-sign it.
     SESSION_REFRESH_EACH_REQUEST = False
     SESSION_COOKIE_NAME = "lti_tool_session"
+    # CSRF tokens live as long as the session (a teacher may keep a form open for hours).
+    WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
 
 

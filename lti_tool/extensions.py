@@ -7,6 +7,7 @@ from itertools import chain
 
 from flask import Flask, g, session
 from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import event
 
 from lti_tool.cache import TTLCache
@@ -15,6 +16,7 @@ from lti_tool.lti.keyset import KeySetCache
 from lti_tool.lti.registry import Registry
 
 babel = Babel()
+csrf = CSRFProtect()
 
 
 def select_locale() -> str:
@@ -35,6 +37,9 @@ def init_app(app: Flask) -> None:
         activities.add(extra, source="EXTRA_ACTIVITY_TYPES")
     app.extensions["lti_activities"] = activities
     babel.init_app(app, locale_selector=select_locale)
+    # Every state-changing form carries a token; the two platform-initiated LTI
+    # endpoints (and the demo platform's own) are exempted where they are defined.
+    csrf.init_app(app)
     from lti_tool import i18n
 
     i18n.init_app(app)

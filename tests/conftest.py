@@ -6,6 +6,8 @@ platform peer talks to it over HTTP exactly as an LMS would.
 
 from __future__ import annotations
 
+import html
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -143,10 +145,42 @@ def lms(live_tool: LiveTool):
         yield platform
 
 
+_CSRF = re.compile(r'(?:name="csrf_token" value|name="csrf-token" content)="([^"]+)"')
+
+
+def make_browser():
+    """The peer's browser, submitting forms as a real browser does: a POST carries the
+    CSRF token of the last page of the tool it showed (tests of the CSRF check itself
+    post with a plain session)."""
+    from tests.peer import make_browser as peer_browser
+
+    session = peer_browser()
+    seen: dict[str, str] = {}
+
+    def remember(response, *args, **kwargs):
+        if "text/html" in response.headers.get("Content-Type", ""):
+            match = _CSRF.search(response.text)
+            if match:
+                seen["token"] = html.unescape(match.group(1))
+
+    session.hooks["response"].append(remember)
+    post = session.post
+
+    platform_side = ("/lti/launch", "/demo/", "/deep_link_return", "/token", "/register")
+
+    def post_with_token(url, data=None, **kwargs):
+        form = {} if data is None else data
+        own_form = isinstance(form, dict) and not any(p in url for p in platform_side)
+        if own_form and "csrf_token" not in form and "token" in seen:
+            data = {**form, "csrf_token": seen["token"]}
+        return post(url, data=data, **kwargs)
+
+    session.post = post_with_token
+    return session
+
+
 @pytest.fixture
 def browser():
-    from tests.peer import make_browser
-
     with make_browser() as b:
         yield b
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from lti_tool.db import get_db, utcnow
 from lti_tool.models import CourseInstance, Membership, RombelMember, User
 from lti_tool.services import roster
-from tests.peer import make_browser
+from tests.conftest import make_browser
 
 MODULE = "/course/gp-pedagogik-a"
 FIRST = "/course/gp-pedagogik-a/pendahuluan/kebijakan"

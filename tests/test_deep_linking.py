@@ -104,7 +104,7 @@ def test_learner_cannot_deep_link(live_tool, lms, browser):
 
 
 def test_picker_is_bound_to_the_launching_browser(lms, browser):
-    from tests.peer import make_browser
+    from tests.conftest import make_browser
 
     result = lms.launch(browser, roles=["Instructor"], message_type="LtiDeepLinkingRequest")
     url = result.final_response.url

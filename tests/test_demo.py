@@ -8,8 +8,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from lti_tool.db import get_db
-from tests.conftest import build_app
-from tests.peer import find_form, make_browser
+from tests.conftest import build_app, make_browser
+from tests.peer import find_form
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from lti_tool.db import get_db
 from lti_tool.models import Activity, User
-from tests.peer import make_browser
+from tests.conftest import make_browser
 
 MODULE = "/course/gp-pedagogik-a"
 

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from lti_tool.db import get_db
 from lti_tool.models import ActivityLog, Context, Membership, ResourceLink, User
-from tests.conftest import row_counts
-from tests.peer import REFUSAL_CASES, forgeries, make_browser
+from tests.conftest import make_browser, row_counts
+from tests.peer import REFUSAL_CASES, forgeries
 
 
 def _session(app):

@@ -29,7 +29,7 @@ def _set_start(browser, page, live_tool, start: str, tz: str = "Asia/Jakarta"):
 
 
 def test_pengampu_sets_start_and_peserta_follows_the_weeks(live_tool, lms, browser):
-    from tests.peer import make_browser
+    from tests.conftest import make_browser
 
     page = _open(live_tool, lms, browser, ["Instructor"], "pengampu-1")
     assert "Tanggal mulai belum ditetapkan" in page.text
@@ -75,7 +75,7 @@ def test_the_instance_keeps_its_version(live_tool, lms, browser):
 
 
 def test_peserta_cannot_change_dates_and_bad_input_is_refused(live_tool, lms, browser):
-    from tests.peer import make_browser
+    from tests.conftest import make_browser
 
     page = _open(live_tool, lms, browser, ["Instructor"], "p1")
     bad = _set_start(browser, page, live_tool, "13/07/2026")

@@ -59,7 +59,7 @@ def test_files_download_as_attachments_for_the_course_only(live_tool, lms, brows
     assert "lembar-kerja.txt" in r.headers["Content-Disposition"]
     assert r.text.startswith("Lembar Kerja Sesi Pendahuluan")
     assert browser.get(live_tool.url(href.replace("/file/0", "/file/5"))).status_code == 404
-    from tests.peer import make_browser
+    from tests.conftest import make_browser
 
     assert make_browser().get(live_tool.url(href)).status_code == 401
 

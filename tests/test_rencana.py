@@ -10,7 +10,7 @@ from sqlalchemy import select
 from lti_tool.db import get_db
 from lti_tool.models import ActivityCompletion
 from plugins.rencana.models import RencanaPlan
-from tests.peer import make_browser
+from tests.conftest import make_browser
 
 TARGET = "/course/gp-pedagogik-a/pendahuluan/rencana-belajar"
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from lti_tool.db import session as db_session
 from lti_tool.demo import platform as demo
+from lti_tool.extensions import csrf
 from lti_tool.lti.http import http_session
 from lti_tool.models import CourseModule
 
@@ -89,6 +90,7 @@ def start():
 
 
 @bp.route("/auth", methods=["GET", "POST"])
+@csrf.exempt  # the demo platform's own endpoint
 def auth():
     """The platform's OIDC authorization endpoint: check the request, sign the id_token."""
     source = request.values
@@ -138,6 +140,7 @@ def jwks():
 
 
 @bp.post("/deep-link-return")
+@csrf.exempt  # receives the tool's signed deep-linking response, as a platform does
 def deep_link_return():
     """Verify the tool's Deep Linking response with the tool's published keys."""
     token = request.form.get("JWT", "")

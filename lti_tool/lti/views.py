@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from lti_tool.db import session as db_session
+from lti_tool.extensions import csrf
 from lti_tool.i18n import use_locale
 from lti_tool.lti import deep_linking
 from lti_tool.lti.config_json import tool_configuration
@@ -58,6 +59,7 @@ def _state_cookie_args() -> dict[str, Any]:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@csrf.exempt  # initiated by the platform (third-party login initiation)
 def login():
     """OIDC third-party initiated login: sign a state, bind it to this browser."""
     source = request.form if request.method == "POST" else request.args
@@ -83,6 +85,7 @@ def login():
 
 
 @bp.route("/launch", methods=["POST"])
+@csrf.exempt  # the platform's form_post; protected by state, nonce and signature
 def launch():
     """Validate the id_token, then record the launch; a refusal writes nothing."""
     form = request.form.to_dict()

@@ -45,16 +45,6 @@ def instance_for(
     return inst, True
 
 
-def instances_in(db: Session, context_pk: int) -> list[CourseInstance]:
-    return list(
-        db.scalars(
-            select(CourseInstance)
-            .where(CourseInstance.context_pk == context_pk)
-            .order_by(CourseInstance.id)
-        )
-    )
-
-
 def set_dates(db: Session, inst: CourseInstance, start: date, tz: str) -> None:
     """Set the start date; refused once the class has started (dates drive deadlines)."""
     if inst.started_at is not None and start != inst.start_date:

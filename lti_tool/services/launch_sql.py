@@ -13,7 +13,15 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
-from lti_tool.models import ActivityLog, Context, CourseModule, Membership, ResourceLink, User
+from lti_tool.models import (
+    ActivityLog,
+    Context,
+    CourseInstance,
+    CourseModule,
+    Membership,
+    ResourceLink,
+    User,
+)
 from lti_tool.models.launch import UsedNonce
 
 
@@ -116,6 +124,13 @@ def statements(dialect: str) -> dict[str, Any]:
 
     t = CourseModule.__table__
     out["modules"] = select(t.c.key, t.c.title, t.c.mode).order_by(t.c.title)
+    i = CourseInstance.__table__
+    out["placed"] = (
+        select(i.c.module_key, t.c.title, t.c.mode)
+        .join(t, t.c.id == i.c.module_id)
+        .where(i.c.context_pk == bindparam("context_pk"))
+        .order_by(i.c.id)
+    )
     return out
 
 

@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, render_template
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from lti_tool.lti.errors import LtiError
@@ -28,6 +29,14 @@ def register_error_handlers(app: Flask) -> None:
             ),
             exc.status,
         )
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        message = _(
+            "This form has expired or did not come from this tool. Nothing was changed: "
+            "reload the page and try again."
+        )
+        return render_template("error.html", title=message, message=message, code=400), 400
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

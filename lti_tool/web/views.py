@@ -50,7 +50,7 @@ def _instance(ctx: int, module_key: str) -> CourseInstance:
 @bp.get("/c/<int:ctx>/")
 @course_access
 def course_home(ctx: int):
-    placed = instances.instances_in(db_session(), ctx)
+    placed = run(db_session(), "placed", {"context_pk": ctx}).all()
     modules = []
     if not placed and g.role in STAFF_EDIT:
         # Nothing placed yet: staff may open any installed module from here.
