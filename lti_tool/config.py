@@ -61,6 +61,8 @@ class Config:
     HTTP_TIMEOUT = 10
 
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+    # Largest learning-material file a pengampu may upload (bytes).
+    MATERI_MAX_UPLOAD = 50 * 1024 * 1024
     PERMANENT_SESSION_LIFETIME = 8 * 3600
     # The session lasts 8 hours from the latest launch; pages do not re-sign it.
     SESSION_REFRESH_EACH_REQUEST = False

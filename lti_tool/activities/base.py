@@ -25,6 +25,7 @@ class ActivityPage:
     user_id: int
     role: str
     files_dir: Path  # the installed template version's files
+    instance_id: int | None = None  # the module's instance in this course
 
 
 class NoSettings(BaseModel):

@@ -106,10 +106,13 @@ def module_dates(ctx: int, module_key: str):
     return redirect(url_for("web.module", ctx=ctx, module_key=module_key, saved=1))
 
 
-def activity_page(ctx: int, module: CourseModule, activity: Activity) -> ActivityPage:
+def activity_page(
+    ctx: int, module: CourseModule, activity: Activity, instance_id: int | None = None
+) -> ActivityPage:
     from course_templates.loader import installed_files_dir
 
     return ActivityPage(
+        instance_id=instance_id,
         activity=activity,
         module=module,
         context_id=ctx,
@@ -124,7 +127,8 @@ def activity_page(ctx: int, module: CourseModule, activity: Activity) -> Activit
 def activity(ctx: int, module_key: str, block_key: str, activity_key: str):
     """An activity page: the core frame, the plugin's body, and the peserta's visit
     recorded for completion."""
-    module = _instance(ctx, module_key).module
+    inst = _instance(ctx, module_key)
+    module = inst.module
     db = db_session()
     row = db.scalars(
         select(Activity)
@@ -140,7 +144,7 @@ def activity(ctx: int, module_key: str, block_key: str, activity_key: str):
     plugin = current_app.extensions["lti_activities"].get(row.type)
     body = None
     if plugin is not None:
-        page = activity_page(ctx, module, row)
+        page = activity_page(ctx, module, row, inst.id)
         event = plugin.on_view(page) if g.role == PESERTA else None
         if event is not None:
             completion.record(db, ctx, row, g.viewer.user_id, event)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
 from lti_tool.activities import ActivityType
-from plugins.materi import views
+from plugins.materi import models, views
+
+_ = models  # the table registers with the metadata on import
 
 
 class _Strict(BaseModel):
@@ -68,6 +70,7 @@ class Materi(ActivityType):
 
     name = "materi"
     blueprint = views.bp
+    migrations_dir = Path(__file__).parent / "migrations"
     graded = False
     settings_model = MateriSettings
     completion_rules = ("viewed",)

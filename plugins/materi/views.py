@@ -7,7 +7,18 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import bleach
-from flask import Blueprint, abort, current_app, render_template, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from lti_tool.db import session as db_session
@@ -15,6 +26,16 @@ from lti_tool.models import Activity, CourseBlock, CourseModule
 from lti_tool.web.auth import course_access
 
 bp = Blueprint("materi", __name__, template_folder="templates")
+
+UPLOAD_ERRORS = {
+    "missing": _l("Choose a file and give it a title."),
+    "empty": _l("The file is empty."),
+    "too_large": _l("The file is too large."),
+    "type": _l(
+        "This kind of file is not accepted: use PDF, Word, PowerPoint, Excel, "
+        "OpenDocument text, PNG, JPEG, MP4 or plain text."
+    ),
+}
 
 ALLOWED_TAGS = [
     "p",
@@ -85,12 +106,39 @@ def video_embed(url: str) -> dict[str, str]:
     return {"kind": "link", "src": url}
 
 
+def _storage():
+    from lti_tool.storage import LocalStorage
+
+    return LocalStorage(Path(current_app.instance_path) / "uploads" / "materi")
+
+
+def _uploads(instance_id: int | None, activity_id: int):
+    from plugins.materi.models import MateriUpload
+
+    if instance_id is None:
+        return []
+    return list(
+        db_session().scalars(
+            select(MateriUpload)
+            .where(MateriUpload.instance_id == instance_id, MateriUpload.activity_id == activity_id)
+            .order_by(MateriUpload.uploaded_at)
+        )
+    )
+
+
 def render_page(page) -> str:
     from plugins.materi.plugin import MateriSettings
 
     settings = MateriSettings.model_validate(page.activity.settings)
+    can_upload = page.role in ("pengampu", "admin") and page.instance_id is not None
     return render_template(
         "materi/view.html",
+        uploads=_uploads(page.instance_id, page.activity.id),
+        page_ctx=page.context_id,
+        can_upload=can_upload,
+        upload_action=url_for("materi.upload", ctx=page.context_id, activity_id=page.activity.id),
+        upload_error=UPLOAD_ERRORS.get(request.args.get("upload_error", "")),
+        max_mb=current_app.config["MATERI_MAX_UPLOAD"] // (1024 * 1024),
         pages=[{"title": p.title, "body": clean_html(p.body)} for p in settings.pages],
         files=[
             {
@@ -134,3 +182,119 @@ def download(ctx: int, activity_id: int, index: int):
     if not path.is_relative_to(base) or not path.is_file():
         abort(404)
     return send_file(path, as_attachment=True, download_name=path.name, max_age=3600)
+
+
+def _activity_in_course(ctx: int, activity_id: int):
+    """The materi activity and this course's instance of its module (or 404)."""
+    from lti_tool.models import CourseInstance
+
+    row = (
+        db_session()
+        .execute(
+            select(Activity, CourseInstance)
+            .join(CourseBlock, Activity.block_id == CourseBlock.id)
+            .join(CourseInstance, CourseInstance.module_id == CourseBlock.module_id)
+            .where(
+                Activity.id == activity_id,
+                Activity.type == "materi",
+                CourseInstance.context_pk == ctx,
+            )
+        )
+        .first()
+    )
+    if row is None:
+        abort(404)
+    return row
+
+
+def _back(ctx: int, activity, instance, **args):
+    block = activity.block
+    return redirect(
+        url_for(
+            "web.activity",
+            ctx=ctx,
+            module_key=instance.module_key,
+            block_key=block.key,
+            activity_key=activity.key,
+            **args,
+        )
+    )
+
+
+@bp.post("/c/<int:ctx>/materi/<int:activity_id>/upload")
+@course_access
+def upload(ctx: int, activity_id: int):
+    """A pengampu adds a file to the material of this course (streamed, checked)."""
+    from lti_tool.storage import MATERIAL_TYPES, StorageError
+    from plugins.materi.models import MateriUpload
+
+    if g.role not in ("pengampu", "admin"):
+        abort(403)
+    activity, instance = _activity_in_course(ctx, activity_id)
+    file = request.files.get("file")
+    title = (request.form.get("title") or "").strip()[:300]
+    if file is None or not file.filename or not title:
+        return _back(ctx, activity, instance, upload_error="missing")
+    storage = _storage()
+    try:
+        stored = storage.save(
+            file.stream, max_bytes=current_app.config["MATERI_MAX_UPLOAD"], allowed=MATERIAL_TYPES
+        )
+    except StorageError as exc:
+        return _back(ctx, activity, instance, upload_error=exc.code)
+    db = db_session()
+    db.add(
+        MateriUpload(
+            instance_id=instance.id,
+            activity_id=activity.id,
+            title=title,
+            stored_name=stored.name,
+            original_name=Path(file.filename).name[:300],
+            mime=stored.mime,
+            size=stored.size,
+            sha256=stored.sha256,
+            uploaded_by=g.viewer.user_id,
+        )
+    )
+    try:
+        db.commit()
+    except Exception:
+        storage.delete(stored.name)  # no file without its record
+        raise
+    return _back(ctx, activity, instance, uploaded=1)
+
+
+@bp.get("/c/<int:ctx>/materi/<int:activity_id>/upload/<int:upload_id>")
+@course_access
+def uploaded_file(ctx: int, activity_id: int, upload_id: int):
+    from plugins.materi.models import MateriUpload
+
+    _activity, instance = _activity_in_course(ctx, activity_id)
+    row = db_session().get(MateriUpload, upload_id)
+    if row is None or row.instance_id != instance.id or row.activity_id != activity_id:
+        abort(404)
+    path = _storage().path(row.stored_name)
+    if not path.is_file():
+        abort(404)
+    return send_file(
+        path, mimetype=row.mime, as_attachment=True, download_name=row.original_name, max_age=3600
+    )
+
+
+@bp.post("/c/<int:ctx>/materi/<int:activity_id>/upload/<int:upload_id>/delete")
+@course_access
+def delete_upload(ctx: int, activity_id: int, upload_id: int):
+    from plugins.materi.models import MateriUpload
+
+    if g.role not in ("pengampu", "admin"):
+        abort(403)
+    activity, instance = _activity_in_course(ctx, activity_id)
+    db = db_session()
+    row = db.get(MateriUpload, upload_id)
+    if row is None or row.instance_id != instance.id or row.activity_id != activity_id:
+        abort(404)
+    name = row.stored_name
+    db.delete(row)
+    db.commit()
+    _storage().delete(name)
+    return _back(ctx, activity, instance, deleted=1)
