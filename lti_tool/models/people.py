@@ -81,8 +81,9 @@ class Membership(Base):
     context_pk: Mapped[int] = mapped_column(ForeignKey("context.id", ondelete="CASCADE"))
     lti_roles: Mapped[list] = mapped_column(JSON, default=list)
     role: Mapped[str] = mapped_column(String(20))
-    first_launch_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_launch_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # None: on the LMS roster (NRPS) but has never opened the tool.
+    first_launch_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_launch_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class ActivityLog(Base):

@@ -99,6 +99,8 @@ def statements(dialect: str) -> dict[str, Any]:
         set_={
             "lti_roles": stmt.excluded.lti_roles,
             "role": stmt.excluded.role,
+            # a member known from the roster (NRPS) launches for the first time
+            "first_launch_at": func.coalesce(t.c.first_launch_at, stmt.excluded.first_launch_at),
             "last_launch_at": stmt.excluded.last_launch_at,
         },
     )

@@ -9,6 +9,7 @@ launch log) and listed for the admin.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -146,10 +147,10 @@ def rombel_of(db: Session, inst: CourseInstance, user_id: int) -> MyRombel | Non
 WITHDRAWN_AFTER_DAYS = 14
 
 
-def withdrawn(db: Session, inst: CourseInstance) -> set[int]:
+def withdrawn(db: Session, inst: CourseInstance, now: datetime | None = None) -> set[int]:
     """PLPG peserta who did not launch within 14 days of the class start (mengundurkan
-    diri). Until rosters come from the LMS (NRPS), only peserta known from a launch
-    are considered: those whose first launch came later than that."""
+    diri): those on the roster (NRPS) who never launched once the 14 days are over,
+    and those whose first launch came after them."""
     if inst.module.mode != "plpg-pembekalan" or inst.start_date is None:
         return set()
     from datetime import timedelta
@@ -157,12 +158,26 @@ def withdrawn(db: Session, inst: CourseInstance) -> set[int]:
     from lti_tool.services.schedule import end_of_day_utc
 
     deadline = end_of_day_utc(inst.start_date + timedelta(days=WITHDRAWN_AFTER_DAYS), inst.timezone)
+    over = (now or utcnow()) > deadline
     rows = db.execute(
         select(Membership.user_id, Membership.first_launch_at).where(
             Membership.context_pk == inst.context_pk, Membership.role == PESERTA
         )
     )
-    return {uid for uid, first in rows if first is None or first > deadline}
+    return {uid for uid, first in rows if (first is None and over) or (first and first > deadline)}
+
+
+def never_launched(db: Session, inst: CourseInstance) -> set[int]:
+    """Peserta on the LMS roster (NRPS) who have never opened the tool."""
+    return set(
+        db.scalars(
+            select(Membership.user_id).where(
+                Membership.context_pk == inst.context_pk,
+                Membership.role == PESERTA,
+                Membership.first_launch_at.is_(None),
+            )
+        )
+    )
 
 
 def start_class(db: Session, inst: CourseInstance) -> None:

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from lti_tool.db import session as db_session
-from lti_tool.models import ActivityCompletion, DueOverride, Membership
-from lti_tool.services import instances, roster, schedule
+from lti_tool.lti.http import http_session
+from lti_tool.models import ActivityCompletion, Context, DueOverride, Membership
+from lti_tool.services import instances, nrps, roster, schedule
 from lti_tool.services.instances import InstanceError
 from lti_tool.services.roles import ADMIN, MENTOR, PENGAMPU, STAFF
 from lti_tool.web.auth import course_access
@@ -35,6 +36,9 @@ ERRORS = {
     "no_such_activity": _l("That activity is not part of this module."),
     "due_before_start": _l("A due date cannot be before the start of the class."),
     "due_date": _l("Enter the due date as a date (for example 2026-07-31)."),
+    "no_nrps": _l("The LMS does not share this course's roster with the tool (NRPS)."),
+    "no_platform": _l("This course's LMS registration was removed."),
+    "lms_error": _l("The LMS did not give the roster. Nothing was changed: try again later."),
 }
 WARNINGS = {
     "too_many_peserta": _l("%(n)s peserta: a Model 1 class has at most %(max)s (40 per pengampu)."),
@@ -80,6 +84,7 @@ def overview(ctx: int, module_key: str):
         ).all()
     )
     gone = roster.withdrawn(db, inst)
+    never = roster.never_launched(db, inst)
     rows = []
     for p in people:
         ticks = [(p.id, a.id) in done for _b, a in activities]
@@ -92,6 +97,7 @@ def overview(ctx: int, module_key: str):
                 "rombel": assigned.get(p.id),
                 "first_launch": first_launch.get(p.id),
                 "withdrawn": p.id in gone,
+                "never": p.id in never,
             }
         )
     per_activity = [
@@ -132,6 +138,9 @@ def overview(ctx: int, module_key: str):
         else [],
         late=roster.late_launches(db, inst) if g.role in EDITORS else [],
         can_edit=g.role in EDITORS,
+        has_nrps=bool((db.get(Context, ctx).services or {}).get("nrps")),
+        never=[r["person"] for r in rows if r["never"]],
+        synced=request.args.get("synced"),
         viewer=g.viewer,
         context=g.context,
         error=ERRORS.get(request.args.get("error", "")),
@@ -156,6 +165,24 @@ def start(ctx: int, module_key: str):
         return _back(ctx, module_key, error=str(exc))
     db.commit()
     return _back(ctx, module_key, saved=1)
+
+
+@bp.post("/c/<int:ctx>/module/<module_key>/kelas/sync")
+@course_access
+def sync(ctx: int, module_key: str):
+    """Read the course roster from the LMS (NRPS): who is enrolled but never came."""
+    _editor_instance(ctx, module_key)
+    db = db_session()
+    context = db.get(Context, ctx)
+    key = current_app.extensions["lti_registry"].signing_key(db)
+    try:
+        members = nrps.fetch_members(db, context, key, http_session())
+        result = nrps.sync_roster(db, context, members)
+    except nrps.RosterError as exc:
+        db.rollback()
+        return _back(ctx, module_key, error=exc.code)
+    db.commit()
+    return _back(ctx, module_key, synced=f"{result.added}-{result.updated}")
 
 
 @bp.post("/c/<int:ctx>/module/<module_key>/kelas/due")

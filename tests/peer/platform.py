@@ -471,6 +471,9 @@ class TestPlatform:
         self.registrations: list[RegistrationRecord] = []
         self.registration_errors: list[dict[str, Any]] = []
         self.service_calls: list[ServiceCall] = []
+        #: NRPS rosters by context id (see set_members), served this many per page.
+        self.memberships: dict[str, list[dict[str, Any]]] = {}
+        self.nrps_page_size = 50
         self.returns: list[dict[str, str]] = []
 
         self._registration_tokens: dict[str, bool] = {}  # token -> used
@@ -1052,7 +1055,7 @@ class TestPlatform:
         app.add_url_rule(
             "/nrps/<context_id>/memberships",
             "nrps",
-            lambda context_id: self._view_service("nrps"),
+            self._view_nrps,
             methods=["GET"],
         )
         return app
@@ -1467,6 +1470,45 @@ class TestPlatform:
             resp.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
             return resp, 401
         return jsonify(error="not_implemented", service=service), 501
+
+    def set_members(self, context_id: str, members: list[dict[str, Any]]) -> None:
+        """The course roster NRPS serves: dicts with user_id, name, email, roles
+        (short names are expanded), status (default Active)."""
+        with self._lock:
+            self.memberships[context_id] = [
+                {
+                    "status": m.get("status", "Active"),
+                    "user_id": m["user_id"],
+                    "name": m.get("name"),
+                    "given_name": m.get("given_name"),
+                    "family_name": m.get("family_name"),
+                    "email": m.get("email"),
+                    "roles": [expand_role(r) for r in m.get("roles", ["Learner"])],
+                }
+                for m in members
+            ]
+
+    def _view_nrps(self, context_id: str) -> tuple[Response, int] | Response:
+        """NRPS 2.0 membership container, paged (`limit`, Link rel="next")."""
+        denied = self._view_service("nrps")
+        if denied[1] != 501:
+            return denied
+        with self._lock:
+            members = list(self.memberships.get(context_id, []))
+        offset = int(request.args.get("offset", 0))
+        limit = int(request.args.get("limit", self.nrps_page_size))
+        page = members[offset : offset + limit]
+        body = {
+            "id": request.url,
+            "context": {"id": context_id},
+            "members": [{k: v for k, v in m.items() if v is not None} for m in page],
+        }
+        resp = jsonify(body)
+        resp.headers["Content-Type"] = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
+        if offset + limit < len(members):
+            nxt = self.url(f"/nrps/{context_id}/memberships?offset={offset + limit}&limit={limit}")
+            resp.headers["Link"] = f'<{nxt}>; rel="next"'
+        return resp
 
     # ------------------------------------------------------------------ /return
 
