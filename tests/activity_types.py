@@ -21,3 +21,7 @@ class TestGraded(ActivityType):
     graded = True
     settings_model = GradedSettings
     completion_rules = ("graded", "passed", "submitted")
+
+    @classmethod
+    def staff_url(cls, context_id, module_key, activity):
+        return f"/c/{context_id}/test-graded/{activity.id}/review"

@@ -201,3 +201,14 @@ def test_plpg_peserta_who_launch_after_two_weeks_count_as_withdrawn(live_tool, l
         assert names == {"late"}
         inst.module.mode = "daring-model-1"  # the rule is PLPG's only
         assert roster.withdrawn(db, inst) == set()
+
+
+def test_graded_activities_link_to_their_review(live_tool, lms):
+    admin, siti = make_browser(), make_browser()
+    page = _launch(live_tool, lms, admin, ["Administrator"], "admin-1")
+    _launch(live_tool, lms, siti, ["Learner"], "siti")
+    view = admin.get(live_tool.url(_overview_url(page))).text
+    links = re.findall(r'<a href="(/c/\d+/test-graded/\d+/review)" aria-label="([^"]+)"', view)
+    # the fixture has 4 session tests, 4 self-assessments and the final test (test_graded)
+    assert len(links) == 9
+    assert any("Tes Sumatif Sesi 1" in label for _href, label in links)

@@ -102,3 +102,34 @@ def test_started_class_keeps_its_start_date(live_tool, lms, browser):
     assert "Kelas sudah dimulai" in refused.text
     with get_db(live_tool.app).sessionmaker() as db:
         assert db.scalars(select(CourseInstance)).one().start_date == date(2026, 7, 13)
+
+
+def test_completion_gate_opens_when_every_required_activity_is_done(live_tool, lms, browser):
+    """The fixture's gate requires the four session tests (completion rule: graded)."""
+    from lti_tool.models import Activity, User
+    from lti_tool.services import completion
+
+    _open(live_tool, lms, browser, ["Learner"], "guru-1")
+    with get_db(live_tool.app).sessionmaker() as db:
+        inst = db.scalars(select(CourseInstance)).one()
+        user = db.scalars(select(User).where(User.sub == "guru-1")).one()
+        tests = db.scalars(select(Activity).where(Activity.key == "tes-sumatif")).all()
+        assert len(tests) == 4
+        for i, activity in enumerate(tests):
+            before = instances.progress(db, inst, user.id)
+            assert before.gate_open is False and len(before.gate_missing) == 4 - i
+            # "submitted" is not enough for a rule of "graded"
+            assert completion.record(db, inst.context_pk, activity, user.id, "submitted") is False
+            assert completion.record(db, inst.context_pk, activity, user.id, "graded") is True
+        db.commit()
+        after = instances.progress(db, inst, user.id)
+        assert after.gate_open is True and after.gate_missing == []
+    view = browser.get(
+        live_tool.url(
+            re.search(
+                r'history.replaceState\(null, "", "([^"]+)"\)',
+                _open(live_tool, lms, browser, ["Learner"], "guru-1").text,
+            ).group(1)
+        )
+    ).text
+    assert "Memenuhi syarat Tes Akhir: <strong>ya</strong>" in view

@@ -60,6 +60,11 @@ class ActivityType:
         return "viewed" if "viewed" in cls.completion_rules else None
 
     @classmethod
+    def staff_url(cls, context_id: int, module_key: str, activity: Any) -> str | None:
+        """Where staff review and grade this activity (linked from the class overview)."""
+        return None
+
+    @classmethod
     def title(cls) -> str:
         return (cls.__doc__ or cls.name).strip().splitlines()[0]
 

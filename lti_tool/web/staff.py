@@ -67,6 +67,13 @@ def overview(ctx: int, module_key: str):
         people = [p for p in people if assigned.get(p.id) in mine]
         groups = [r for r in groups if r.id in mine]
     activities = [(b, a) for b in inst.module.blocks for a in b.activities]
+    plugins = current_app.extensions["lti_activities"]
+    review_links = {}
+    for _b, a in activities:
+        plugin = plugins.get(a.type)
+        link = plugin.staff_url(ctx, inst.module_key, a) if plugin is not None else None
+        if link:
+            review_links[a.id] = link
     done = {
         (user_id, activity_id)
         for user_id, activity_id in db.execute(
@@ -126,6 +133,7 @@ def overview(ctx: int, module_key: str):
         inst=inst,
         module=inst.module,
         activities=activities,
+        review_links=review_links,
         rows=rows,
         per_activity=per_activity,
         deadlines=deadlines,
