@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -50,6 +51,9 @@ def create_app(config: Any = None) -> Flask:
 
     from lti_tool import extensions
 
+    # The session holds only JSON values (ids, names, roles): plain JSON is enough, and
+    # cheaper than Flask's tagged serializer on every launch.
+    app.session_interface.serializer = _JsonSerializer()
     extensions.init_app(app)
 
     from lti_tool.lti.views import bp as lti_bp
@@ -78,6 +82,18 @@ def create_app(config: Any = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+class _JsonSerializer:
+    """dumps/loads for itsdangerous: compact JSON, no type tags."""
+
+    @staticmethod
+    def dumps(value: Any) -> str:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+    @staticmethod
+    def loads(value: str | bytes) -> Any:
+        return json.loads(value)
 
 
 def _cookie_settings(app: Flask) -> None:

@@ -194,3 +194,13 @@ def row_counts(app: Flask) -> dict[str, int]:
             t: conn.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one()
             for t in COUNTED_TABLES
         }
+
+
+FORM_PAGE = "/module/gp-pedagogik-a/pendahuluan/rencana-belajar"
+
+
+def open_a_form(browser, live_tool, context_path: str) -> None:
+    """Let a peserta's browser see a page with a form (the learning plan), so that its
+    next POST carries a valid CSRF token: role checks are then what is tested."""
+    page = browser.get(live_tool.url(context_path + FORM_PAGE))
+    assert 'name="csrf_token"' in page.text

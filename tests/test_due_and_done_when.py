@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from lti_tool.db import get_db
 from lti_tool.models import Activity, User
-from tests.conftest import make_browser
+from tests.conftest import make_browser, open_a_form
 
 MODULE = "/course/gp-pedagogik-a"
 
@@ -65,6 +65,7 @@ def test_due_date_overrides(live_tool, lms):
     )
     assert _due_of(siti.get(live_tool.url(_module_path(page))).text, act_title) == "28 Jul 2026"
     # peserta cannot move dates
+    open_a_form(siti, live_tool, kelas.split("/module/")[0].replace(live_tool.base_url, ""))
     assert (
         siti.post(kelas + "/due", data={"activity_id": act_id, "due_date": ""}).status_code == 403
     )

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from lti_tool.db import get_db
 from lti_tool.models import CourseInstance, CourseModule
 from lti_tool.services import instances, schedule
+from tests.conftest import open_a_form
 
 MODULE = "/course/gp-pedagogik-a"
 
@@ -88,6 +89,7 @@ def test_peserta_cannot_change_dates_and_bad_input_is_refused(live_tool, lms, br
     view = _open(live_tool, lms, peserta, ["Learner"], "g1")
     assert "/dates" not in view.text
     action = re.search(r'action="([^"]+/dates)"', page.text).group(1)
+    open_a_form(peserta, live_tool, action.split("/module/")[0])
     assert peserta.post(live_tool.url(action), data={"start_date": "2026-07-13"}).status_code == 403
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from lti_tool.db import get_db
 from lti_tool.storage import MATERIAL_TYPES, LocalStorage, StorageError, sniff
 from plugins.materi.models import MateriUpload
-from tests.conftest import make_browser
+from tests.conftest import make_browser, open_a_form
 
 TARGET = "/course/gp-pedagogik-a/pendahuluan/kebijakan"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
@@ -60,6 +60,7 @@ def test_upload_download_and_remove(live_tool, lms):
     download = siti.get(live_tool.url(href))
     assert download.content == PDF
     assert download.headers["Content-Disposition"].startswith("attachment;")
+    open_a_form(siti, live_tool, href.split("/materi/")[0])
     assert (
         siti.post(
             action, data={"title": "x"}, files={"file": ("a.pdf", io.BytesIO(PDF))}

@@ -73,4 +73,10 @@ def test_staff_read_plans_and_cannot_post(live_tool, lms):
     view = _open(live_tool, lms, pengampu, ["Instructor"], "pengampu-1")
     assert "Rencana belajar kelas" in view.text
     assert "Siti · draf" in view.text and "Belajar pedagogik" in view.text
+    # a page of the pengampu with a form (the class settings), then the refused POST
+    pengampu.get(
+        live_tool.url(
+            action.split("/rencana/")[0].replace(live_tool.base_url, "") + "/module/gp-pedagogik-a"
+        )
+    )
     assert pengampu.post(action, data={"week-0": "x", "save": "1"}).status_code == 403
