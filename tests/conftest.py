@@ -204,3 +204,33 @@ def open_a_form(browser, live_tool, context_path: str) -> None:
     next POST carries a valid CSRF token: role checks are then what is tested."""
     page = browser.get(live_tool.url(context_path + FORM_PAGE))
     assert 'name="csrf_token"' in page.text
+
+
+def add_member(
+    db,
+    issuer: str,
+    context_pk: int,
+    sub: str,
+    *,
+    role: str = "peserta",
+    first_launch=None,
+    name: str | None = None,
+):
+    """A user with a membership in a course, written directly (a roster member when
+    `first_launch` is None); for tests of rules about many or old launches."""
+    from lti_tool.models import Membership, User
+
+    user = User(issuer=issuer, sub=sub, name=name or sub)
+    db.add(user)
+    db.flush()
+    db.add(
+        Membership(
+            user_id=user.id,
+            context_pk=context_pk,
+            lti_roles=[],
+            role=role,
+            first_launch_at=first_launch,
+            last_launch_at=first_launch,
+        )
+    )
+    return user

@@ -9,9 +9,9 @@ from datetime import date
 from sqlalchemy import select
 
 from lti_tool.db import get_db, utcnow
-from lti_tool.models import CourseInstance, Membership, RombelMember, User
+from lti_tool.models import CourseInstance, RombelMember, User
 from lti_tool.services import roster
-from tests.conftest import make_browser
+from tests.conftest import add_member, make_browser
 
 MODULE = "/course/gp-pedagogik-a"
 FIRST = "/course/gp-pedagogik-a/pendahuluan/kebijakan"
@@ -127,19 +127,7 @@ def test_model_1_limit_warning(live_tool, lms, browser):
     with get_db(live_tool.app).sessionmaker() as db:
         inst = db.scalars(select(CourseInstance)).one()
         for i in range(41):
-            user = User(issuer=lms.issuer, sub=f"bulk-{i}", name=f"Guru {i}")
-            db.add(user)
-            db.flush()
-            db.add(
-                Membership(
-                    user_id=user.id,
-                    context_pk=inst.context_pk,
-                    lti_roles=[],
-                    role="peserta",
-                    first_launch_at=utcnow(),
-                    last_launch_at=utcnow(),
-                )
-            )
+            add_member(db, lms.issuer, inst.context_pk, f"bulk-{i}", first_launch=utcnow())
         db.commit()
         assert roster.warnings(db, inst) == [("too_many_peserta", {"n": 41, "max": 40})]
 
@@ -182,19 +170,7 @@ def test_plpg_peserta_who_launch_after_two_weeks_count_as_withdrawn(live_tool, l
             "late": datetime(2026, 3, 16, 17, 30),
         }
         for sub, first in times.items():
-            user = User(issuer=lms.issuer, sub=sub, name=sub)
-            db.add(user)
-            db.flush()
-            db.add(
-                Membership(
-                    user_id=user.id,
-                    context_pk=inst.context_pk,
-                    lti_roles=[],
-                    role="peserta",
-                    first_launch_at=first,
-                    last_launch_at=first,
-                )
-            )
+            add_member(db, lms.issuer, inst.context_pk, sub, first_launch=first)
         db.commit()
         gone = roster.withdrawn(db, inst)
         names = {db.get(User, uid).sub for uid in gone}

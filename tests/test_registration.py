@@ -129,31 +129,41 @@ def test_config_json_for_manual_registration(live_tool):
     }
 
 
+def add_args(lms, name: str, client_id: str, *extra: str) -> list[str]:
+    """`lti-tool platforms add` with the peer's URLs, as an LMS admin would type it."""
+    return [
+        "platforms",
+        "add",
+        "--name",
+        name,
+        "--issuer",
+        lms.issuer,
+        "--client-id",
+        client_id,
+        "--auth-login-url",
+        lms.auth_url,
+        "--auth-token-url",
+        lms.token_url,
+        "--key-set-url",
+        lms.jwks_url,
+        *extra,
+    ]
+
+
 def test_manual_registration_with_the_cli_then_launch(live_tool, browser):
     with TestPlatform() as lms:
         lms.register_tool(live_tool.base_url, client_id="manual-1", deployment_ids=["d-a", "d-b"])
         runner = live_tool.app.test_cli_runner()
-        args = [
-            "platforms",
-            "add",
-            "--name",
+        args = add_args(
+            lms,
             "Canvas Dinas",
-            "--issuer",
-            lms.issuer,
-            "--client-id",
             "manual-1",
-            "--auth-login-url",
-            lms.auth_url,
-            "--auth-token-url",
-            lms.token_url,
-            "--key-set-url",
-            lms.jwks_url,
             "--deployment-id",
             "d-a",
             "--deployment-id",
             "d-b",
             "--pending",
-        ]
+        )
         assert runner.invoke(args=args).exit_code == 0
         refused = lms.launch(browser, deployment_id="d-a")
         assert "<code>platform_pending</code>" in refused.login_response.text
@@ -168,22 +178,7 @@ def test_auto_deployments_learn_new_deployments_from_signed_launches(live_tool, 
     with TestPlatform() as lms:
         lms.register_tool(live_tool.base_url, client_id="canvas-1", deployment_ids=["course-7"])
         runner = live_tool.app.test_cli_runner()
-        args = [
-            "platforms",
-            "add",
-            "--name",
-            "Canvas",
-            "--issuer",
-            lms.issuer,
-            "--client-id",
-            "canvas-1",
-            "--auth-login-url",
-            lms.auth_url,
-            "--auth-token-url",
-            lms.token_url,
-            "--key-set-url",
-            lms.jwks_url,
-        ]
+        args = add_args(lms, "Canvas", "canvas-1")
         refused = runner.invoke(args=args)
         assert refused.exit_code != 0 and "--auto-deployments" in refused.output
         assert runner.invoke(args=[*args, "--auto-deployments"]).exit_code == 0
@@ -210,24 +205,7 @@ def test_add_deployment_command(live_tool, browser):
     with TestPlatform() as lms:
         lms.register_tool(live_tool.base_url, client_id="m-1", deployment_ids=["a", "b"])
         runner = live_tool.app.test_cli_runner()
-        args = [
-            "platforms",
-            "add",
-            "--name",
-            "Moodle",
-            "--issuer",
-            lms.issuer,
-            "--client-id",
-            "m-1",
-            "--auth-login-url",
-            lms.auth_url,
-            "--auth-token-url",
-            lms.token_url,
-            "--key-set-url",
-            lms.jwks_url,
-            "--deployment-id",
-            "a",
-        ]
+        args = add_args(lms, "Moodle", "m-1", "--deployment-id", "a")
         assert runner.invoke(args=args).exit_code == 0
         assert lms.launch(browser, deployment_id="b").login_response.status_code == 400
         (platform,) = _platforms(live_tool)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from lti_tool.db import get_db
 from lti_tool.models import CourseInstance, Membership, User
 from lti_tool.services import roster
-from tests.conftest import make_browser, row_counts
+from tests.conftest import add_member, make_browser, row_counts
 from tests.peer import DEFAULT_CONTEXT
 
 MODULE = "/course/gp-pedagogik-a"
@@ -110,19 +110,7 @@ def test_plpg_roster_members_who_never_launch_are_withdrawn_after_14_days(live_t
         inst = db.scalars(select(CourseInstance)).one()
         inst.module.mode = "plpg-pembekalan"
         inst.start_date = date(2026, 3, 2)
-        user = User(issuer=lms.issuer, sub="never", name="Belum Aktif")
-        db.add(user)
-        db.flush()
-        db.add(
-            Membership(
-                user_id=user.id,
-                context_pk=inst.context_pk,
-                lti_roles=[],
-                role="peserta",
-                first_launch_at=None,
-                last_launch_at=None,
-            )
-        )
+        user = add_member(db, lms.issuer, inst.context_pk, "never", name="Belum Aktif")
         db.commit()
         assert roster.withdrawn(db, inst, now=datetime(2026, 3, 16, 12, 0)) == set()  # day 14
         assert roster.withdrawn(db, inst, now=datetime(2026, 3, 17, 0, 0)) == {user.id}
