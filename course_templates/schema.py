@@ -271,6 +271,8 @@ class TemplateSpec(Strict):
             for i, key in enumerate(self.smiley.sessions):
                 if key not in blocks:
                     out.append((("smiley", "sessions", i), f"unknown block {key!r}"))
+                elif not any(a.type == "smiley" for a in blocks[key].activities):
+                    out.append((("smiley", "sessions", i), f"block {key!r} has no smiley activity"))
         components = {c.key for c in self.scoring.components}
         for bi, b in enumerate(self.blocks):
             for ai, a in enumerate(b.activities):

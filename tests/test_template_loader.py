@@ -86,6 +86,8 @@ def _mutate(data: dict, how: str) -> dict:
         data["mode"] = "daring-kombinasi"
     elif how == "id":
         data["id"] = "another-id"
+    elif how == "smiley-missing":
+        data["smiley"]["sessions"].append("sesi-3")
     return data
 
 
@@ -105,7 +107,7 @@ CASES = [
     (
         "unknown-type",
         (None, "type: kuis"),
-        "blocks.1.activities.0.type: no installed plugin provides the activity type 'kuis' (installed: materi, rencana, test_graded)",
+        "blocks.1.activities.0.type: no installed plugin provides the activity type 'kuis' (installed: materi, rencana, smiley, test_graded)",
     ),
     (
         "settings",
@@ -141,6 +143,11 @@ CASES = [
         "mode: a daring-kombinasi template needs its face-to-face meetings",
     ),
     ("id", (None, "id: another-id"), "id: must equal the file name 'gp-pedagogik-a'"),
+    (
+        "smiley-missing",
+        ("smiley:", "- sesi-3"),
+        "smiley.sessions.2: block 'sesi-3' has no smiley activity",
+    ),
 ]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import select
 
 from lti_tool.db import session as db_session
@@ -103,7 +104,7 @@ def save(ctx: int, activity_id: int):
             module=block.module,
             block=block,
             activity=activity,
-            body=html,
+            body=Markup(html),  # noqa: S704 - rendered from autoescaped templates
             viewer=g.viewer,
             context=g.context,
         ), 400
