@@ -26,12 +26,13 @@ from lti_tool.web.auth import course_access
 
 bp = Blueprint("smiley", __name__, template_folder="templates")
 
+# value, colour of the drawn face (contrast >= 3:1 on white), label for screen readers
 FACES = (
-    (1, "😞", _l("Very dissatisfied")),
-    (2, "🙁", _l("Dissatisfied")),
-    (3, "😐", _l("Neutral")),
-    (4, "🙂", _l("Satisfied")),
-    (5, "😄", _l("Very satisfied")),
+    (1, "#c62828", _l("Very dissatisfied")),
+    (2, "#c2410c", _l("Dissatisfied")),
+    (3, "#8a6d00", _l("Neutral")),
+    (4, "#2e7d32", _l("Satisfied")),
+    (5, "#1b5e20", _l("Very satisfied")),
 )
 MAX_COMMENT = 1000
 ERRORS = {
