@@ -49,7 +49,7 @@ def test_several_items_in_one_signed_response(live_tool, lms, browser):
         "scoreMaximum": 100,
         "label": module["title"],
         "resourceId": "m:gp-pedagogik-a",
-        "tag": "final",
+        "tag": "NA",  # the template's final score
     }
     week = by_url[live_tool.url("/course/gp-pedagogik-a/sesi-2")]
     assert "lineItem" not in week  # a week is not graded by itself
@@ -111,3 +111,22 @@ def test_picker_is_bound_to_the_launching_browser(lms, browser):
     stranger = make_browser()
     assert stranger.get(url).status_code == 403
     assert re.search(r"/lti/deep-link/[\w-]+$", url)
+
+
+def test_modules_without_graded_activities_still_get_their_final_score_column(live_tool):
+    """The shipped templates hold no graded activity yet; NA/SP still need a column."""
+    from course_templates.loader import install, load_template, shipped_templates
+    from lti_tool.lti.deep_linking import placeables
+
+    app = live_tool.app
+    with app.app_context():
+        from lti_tool.db import session
+
+        db = session()
+        registry = app.extensions["lti_activities"]
+        for path in shipped_templates():
+            install(db, load_template(path, registry), registry)
+        db.commit()
+        modules = {p.ref: p for p in placeables(db) if p.kind == "module"}
+    assert modules["m:plpg-pembekalan"].graded and modules["m:plpg-pembekalan"].tag == "SP"
+    assert modules["m:gp-informatika-smp"].graded and modules["m:gp-informatika-smp"].tag == "NA"

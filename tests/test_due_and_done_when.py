@@ -89,7 +89,7 @@ def test_done_when_deep_link_start_date_and_six_weeks(live_tool, lms):
     page = pengampu.post(picker.url, data={"item": ["m:gp-pedagogik-a"]})
     assert lms.submit_deep_link_form(pengampu, page).status_code == 200
     placed = lms.deep_link_responses[0].items[0]
-    assert placed["lineItem"]["tag"] == "final"
+    assert placed["lineItem"]["tag"] == "NA"
     # the pengampu opens the placed link and sets the start date
     module_page = _launch(live_tool, lms, pengampu, ["Instructor"], "pengampu-1", placed["url"])
     dates = re.search(r'action="([^"]+/dates)"', module_page.text).group(1)

@@ -35,7 +35,9 @@ def placeables(db: Session) -> list[Placeable]:
     out: list[Placeable] = []
     modules = db.scalars(select(CourseModule).order_by(CourseModule.title, CourseModule.id))
     for module in modules:
-        graded_module = any(a.graded for b in module.blocks for a in b.activities)
+        # The module's final score (NA, SP) gets a gradebook column from the start.
+        scoring = (module.definition or {}).get("scoring")
+        graded_module = bool(scoring) or any(a.graded for b in module.blocks for a in b.activities)
         out.append(
             Placeable(
                 ref=f"m:{module.key}",
@@ -43,7 +45,7 @@ def placeables(db: Session) -> list[Placeable]:
                 title=module.title,
                 path=f"/course/{module.key}",
                 graded=graded_module,
-                tag="final",
+                tag=scoring["name"] if scoring else "final",
             )
         )
         for block in module.blocks:
