@@ -107,7 +107,7 @@ CASES = [
     (
         "unknown-type",
         (None, "type: kuis"),
-        "blocks.1.activities.0.type: no installed plugin provides the activity type 'kuis' (installed: materi, rencana, smiley, test_graded)",
+        "blocks.1.activities.0.type: no installed plugin provides the activity type 'kuis' (installed: evaluasi, materi, rencana, smiley, test_graded)",
     ),
     (
         "settings",

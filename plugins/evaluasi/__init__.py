@@ -1,0 +1,1 @@
+"""Evaluasi Penyelenggaraan: the programme evaluation questionnaire of Juknis Lampiran 1."""
