@@ -36,8 +36,21 @@ def upgrade(app: Flask, revision: str = "heads") -> None:
         command.upgrade(cfg, revision)
 
 
-def revision(app: Flask, message: str, autogenerate: bool = True) -> None:
+def revision(app: Flask, message: str, autogenerate: bool = True, head: str | None = None) -> None:
+    """A new core migration on top of the core branch (plugins keep branches of their own)."""
+    from alembic.script import ScriptDirectory
+
     cfg = alembic_config(app)
+    if head is None:
+        script = ScriptDirectory.from_config(cfg)
+        core = [h for h in script.get_heads() if not script.get_revision(h).branch_labels]
+        head = core[0] if len(core) == 1 else "head"
     with get_db(app).engine.begin() as connection:
         cfg.attributes["connection"] = connection
-        command.revision(cfg, message=message, autogenerate=autogenerate)
+        command.revision(
+            cfg,
+            message=message,
+            autogenerate=autogenerate,
+            head=head,
+            version_path=str(MIGRATIONS / "versions"),
+        )

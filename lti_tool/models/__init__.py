@@ -5,6 +5,7 @@ from lti_tool.models.course import Activity, CourseBlock, CourseModule
 from lti_tool.models.instance import CourseInstance, DueOverride
 from lti_tool.models.keys import ToolKey
 from lti_tool.models.launch import LaunchData, RegistrationInvite, UsedNonce
+from lti_tool.models.meetings import MeetingAttendance, MeetingRecord
 from lti_tool.models.people import ActivityLog, Context, Membership, ResourceLink, User
 from lti_tool.models.platform import Deployment, Platform
 from lti_tool.models.roster import Rombel, RombelMember
@@ -20,6 +21,8 @@ __all__ = [
     "Deployment",
     "DueOverride",
     "LaunchData",
+    "MeetingAttendance",
+    "MeetingRecord",
     "Membership",
     "Platform",
     "RegistrationInvite",
