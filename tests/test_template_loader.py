@@ -84,6 +84,8 @@ def _mutate(data: dict, how: str) -> dict:
         b1["activities"][0]["graded"] = True
     elif how == "kombinasi-without-meetings":
         data["mode"] = "daring-kombinasi"
+        data.pop("meetings")
+        data["blocks"][0]["jp_tm"] = 0
     elif how == "id":
         data["id"] = "another-id"
     elif how == "smiley-missing":
