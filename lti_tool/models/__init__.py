@@ -8,6 +8,7 @@ from lti_tool.models.launch import LaunchData, RegistrationInvite, UsedNonce
 from lti_tool.models.meetings import MeetingAttendance, MeetingRecord
 from lti_tool.models.people import ActivityLog, Context, Membership, ResourceLink, User
 from lti_tool.models.platform import Deployment, Platform
+from lti_tool.models.reports import StaffReport
 from lti_tool.models.roster import Rombel, RombelMember
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "ResourceLink",
     "Rombel",
     "RombelMember",
+    "StaffReport",
     "ToolKey",
     "UsedNonce",
     "User",
