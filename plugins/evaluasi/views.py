@@ -3,14 +3,14 @@ effectiveness indices with their formula, and the open answers grouped per quest
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
 from sqlalchemy import select
 
+from lti_tool.activities.forms import activity_in_course, back_to, page_of, refuse
 from lti_tool.db import session as db_session
 from lti_tool.db import utcnow
-from lti_tool.models import Activity, CourseInstance
+from lti_tool.models import CourseInstance
 from lti_tool.services import completion, roster
 from lti_tool.services.roles import PESERTA, STAFF
 from lti_tool.web.auth import course_access
@@ -111,20 +111,12 @@ def render_page(page, answers=None, missing=(), error=None) -> str:
 @course_access
 def answer(ctx: int, activity_id: int):
     """Save the questionnaire (every question required); it can be sent again."""
-    from lti_tool.services.instances import instance_for
-    from lti_tool.web.views import activity_page
     from plugins.evaluasi.models import EvaluasiResponse
 
     if g.role != PESERTA:
         abort(403)
     db = db_session()
-    activity = db.get(Activity, activity_id)
-    if activity is None or activity.type != "evaluasi":
-        abort(404)
-    module = activity.block.module
-    instance, _created = instance_for(db, ctx, module.key)
-    if instance is None or instance.module_id != module.id:
-        abort(404)
+    activity, module, instance = activity_in_course(ctx, activity_id, "evaluasi")
     likert, open_items = items_of(activity)
     answers, missing = {}, []
     for i in range(len(likert)):
@@ -141,18 +133,10 @@ def answer(ctx: int, activity_id: int):
             missing.append(f"o{i}")
         too_long = too_long or len(text) > MAX_TEXT
     if missing or too_long:
-        page = activity_page(ctx, module, activity, instance.id)
+        page = page_of(ctx, activity, module, instance)
         error = ERRORS["too_long"] if too_long else ERRORS["incomplete"]
         html = render_page(page, answers=answers, missing=missing, error=error)
-        return render_template(
-            "course/activity.html",
-            module=module,
-            block=activity.block,
-            activity=activity,
-            body=Markup(html),  # noqa: S704 - rendered from autoescaped templates
-            viewer=g.viewer,
-            context=g.context,
-        ), 400
+        return refuse(html, activity, module)
     row = _mine(db, ctx, activity_id, g.viewer.user_id)
     if row is None:
         row = EvaluasiResponse(context_pk=ctx, activity_id=activity_id, user_id=g.viewer.user_id)
@@ -161,14 +145,4 @@ def answer(ctx: int, activity_id: int):
     row.updated_at = utcnow()
     completion.record(db, ctx, activity, g.viewer.user_id, "submitted")
     db.commit()
-    block = activity.block
-    return redirect(
-        url_for(
-            "web.activity",
-            ctx=ctx,
-            module_key=module.key,
-            block_key=block.key,
-            activity_key=activity.key,
-            saved=1,
-        )
-    )
+    return back_to(ctx, module, activity, saved=1)

@@ -12,7 +12,6 @@ from flask import (
     abort,
     current_app,
     g,
-    redirect,
     render_template,
     request,
     send_file,
@@ -21,6 +20,7 @@ from flask import (
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from lti_tool.activities.forms import activity_in_course, back_to
 from lti_tool.db import session as db_session
 from lti_tool.models import Activity, CourseBlock, CourseModule
 from lti_tool.web.auth import course_access
@@ -184,43 +184,6 @@ def download(ctx: int, activity_id: int, index: int):
     return send_file(path, as_attachment=True, download_name=path.name, max_age=3600)
 
 
-def _activity_in_course(ctx: int, activity_id: int):
-    """The materi activity and this course's instance of its module (or 404)."""
-    from lti_tool.models import CourseInstance
-
-    row = (
-        db_session()
-        .execute(
-            select(Activity, CourseInstance)
-            .join(CourseBlock, Activity.block_id == CourseBlock.id)
-            .join(CourseInstance, CourseInstance.module_id == CourseBlock.module_id)
-            .where(
-                Activity.id == activity_id,
-                Activity.type == "materi",
-                CourseInstance.context_pk == ctx,
-            )
-        )
-        .first()
-    )
-    if row is None:
-        abort(404)
-    return row
-
-
-def _back(ctx: int, activity, instance, **args):
-    block = activity.block
-    return redirect(
-        url_for(
-            "web.activity",
-            ctx=ctx,
-            module_key=instance.module_key,
-            block_key=block.key,
-            activity_key=activity.key,
-            **args,
-        )
-    )
-
-
 @bp.post("/c/<int:ctx>/materi/<int:activity_id>/upload")
 @course_access
 def upload(ctx: int, activity_id: int):
@@ -230,18 +193,18 @@ def upload(ctx: int, activity_id: int):
 
     if g.role not in ("pengampu", "admin"):
         abort(403)
-    activity, instance = _activity_in_course(ctx, activity_id)
+    activity, module, instance = activity_in_course(ctx, activity_id, "materi")
     file = request.files.get("file")
     title = (request.form.get("title") or "").strip()[:300]
     if file is None or not file.filename or not title:
-        return _back(ctx, activity, instance, upload_error="missing")
+        return back_to(ctx, module, activity, upload_error="missing")
     storage = _storage()
     try:
         stored = storage.save(
             file.stream, max_bytes=current_app.config["MATERI_MAX_UPLOAD"], allowed=MATERIAL_TYPES
         )
     except StorageError as exc:
-        return _back(ctx, activity, instance, upload_error=exc.code)
+        return back_to(ctx, module, activity, upload_error=exc.code)
     db = db_session()
     db.add(
         MateriUpload(
@@ -261,7 +224,7 @@ def upload(ctx: int, activity_id: int):
     except Exception:
         storage.delete(stored.name)  # no file without its record
         raise
-    return _back(ctx, activity, instance, uploaded=1)
+    return back_to(ctx, module, activity, uploaded=1)
 
 
 @bp.get("/c/<int:ctx>/materi/<int:activity_id>/upload/<int:upload_id>")
@@ -269,7 +232,7 @@ def upload(ctx: int, activity_id: int):
 def uploaded_file(ctx: int, activity_id: int, upload_id: int):
     from plugins.materi.models import MateriUpload
 
-    _activity, instance = _activity_in_course(ctx, activity_id)
+    _activity, _module, instance = activity_in_course(ctx, activity_id, "materi")
     row = db_session().get(MateriUpload, upload_id)
     if row is None or row.instance_id != instance.id or row.activity_id != activity_id:
         abort(404)
@@ -288,7 +251,7 @@ def delete_upload(ctx: int, activity_id: int, upload_id: int):
 
     if g.role not in ("pengampu", "admin"):
         abort(403)
-    activity, instance = _activity_in_course(ctx, activity_id)
+    activity, module, instance = activity_in_course(ctx, activity_id, "materi")
     db = db_session()
     row = db.get(MateriUpload, upload_id)
     if row is None or row.instance_id != instance.id or row.activity_id != activity_id:
@@ -297,4 +260,4 @@ def delete_upload(ctx: int, activity_id: int, upload_id: int):
     db.delete(row)
     db.commit()
     _storage().delete(name)
-    return _back(ctx, activity, instance, deleted=1)
+    return back_to(ctx, module, activity, deleted=1)

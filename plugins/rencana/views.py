@@ -6,14 +6,14 @@ long) keeps everything that was typed, and staff read the plans of their class.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, render_template, request, url_for
 from flask_babel import gettext as _
-from markupsafe import Markup
 from sqlalchemy import select
 
+from lti_tool.activities.forms import activity_in_course, back_to, page_of, refuse
 from lti_tool.db import session as db_session
 from lti_tool.db import utcnow
-from lti_tool.models import Activity, User
+from lti_tool.models import User
 from lti_tool.services import completion
 from lti_tool.services.roles import PESERTA, STAFF
 from lti_tool.web.auth import course_access
@@ -75,9 +75,7 @@ def save(ctx: int, activity_id: int):
     if g.role != PESERTA:
         abort(403)
     db = db_session()
-    activity = db.get(Activity, activity_id)
-    if activity is None or activity.type != "rencana":
-        abort(404)
+    activity, module, instance = activity_in_course(ctx, activity_id, "rencana")
     settings = RencanaSettings.model_validate(activity.settings)
     entries = {
         str(i): request.form.get(f"week-{i}", "").strip() for i in range(len(settings.weeks))
@@ -94,20 +92,8 @@ def save(ctx: int, activity_id: int):
     plan = _plan(db, ctx, activity_id, g.viewer.user_id)
     if errors:
         # Keep what was typed: show it again with the messages, change nothing stored.
-        from lti_tool.web.views import activity_page
-
-        block = activity.block
-        page = activity_page(ctx, block.module, activity)
-        html = render_page(page, entries=entries, errors=errors)
-        return render_template(
-            "course/activity.html",
-            module=block.module,
-            block=block,
-            activity=activity,
-            body=Markup(html),  # noqa: S704 - rendered from autoescaped templates
-            viewer=g.viewer,
-            context=g.context,
-        ), 400
+        page = page_of(ctx, activity, module, instance)
+        return refuse(render_page(page, entries=entries, errors=errors), activity, module)
     if plan is None:
         plan = RencanaPlan(context_pk=ctx, activity_id=activity_id, user_id=g.viewer.user_id)
         db.add(plan)
@@ -117,14 +103,4 @@ def save(ctx: int, activity_id: int):
         plan.submitted_at = utcnow()
         completion.record(db, ctx, activity, g.viewer.user_id, "submitted")
     db.commit()
-    block = activity.block
-    return redirect(
-        url_for(
-            "web.activity",
-            ctx=ctx,
-            module_key=block.module.key,
-            block_key=block.key,
-            activity_key=activity.key,
-            saved="submitted" if submitting else "draft",
-        )
-    )
+    return back_to(ctx, module, activity, saved="submitted" if submitting else "draft")

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
 from sqlalchemy import select
 
+from lti_tool.activities.forms import activity_in_course, back_to, page_of, refuse
 from lti_tool.db import session as db_session
 from lti_tool.db import utcnow
-from lti_tool.models import Activity, CourseInstance, User
+from lti_tool.models import CourseInstance, User
 from lti_tool.services import completion, roster, schedule
 from lti_tool.services.roles import MENTOR, PESERTA, STAFF
 from lti_tool.web.auth import course_access
@@ -159,31 +159,16 @@ def render_page(page, answers=None, comment=None, missing=(), error=None) -> str
 @course_access
 def answer(ctx: int, activity_id: int):
     """Save a peserta's answers (all items required); refused once the week is over."""
-    from lti_tool.services.instances import instance_for
-    from lti_tool.web.views import activity_page
     from plugins.smiley.models import SmileyResponse
 
     if g.role != PESERTA:
         abort(403)
     db = db_session()
-    activity = db.get(Activity, activity_id)
-    if activity is None or activity.type != "smiley":
-        abort(404)
-    module = activity.block.module
-    instance, _created = instance_for(db, ctx, module.key)
-    if instance is None or instance.module_id != module.id:
-        abort(404)
+    activity, module, instance = activity_in_course(ctx, activity_id, "smiley")
     survey = survey_of(activity, module)
-    back = url_for(
-        "web.activity",
-        ctx=ctx,
-        module_key=module.key,
-        block_key=activity.block.key,
-        activity_key=activity.key,
-    )
     closes = closes_at(instance, activity)
     if closes is not None and utcnow() > closes:
-        return redirect(back + "?error=closed")
+        return back_to(ctx, module, activity, error="closed")
     answers, missing = {}, []
     for i in range(len(survey.items)):
         raw = request.form.get(f"item-{i}", "")
@@ -194,18 +179,10 @@ def answer(ctx: int, activity_id: int):
     text = (request.form.get("comment") or "").strip() if survey.comment else ""
     if missing or len(text) > MAX_COMMENT:
         # Keep what was chosen and typed; store nothing.
-        page = activity_page(ctx, module, activity, instance.id)
+        page = page_of(ctx, activity, module, instance)
         error = ERRORS["comment"] if len(text) > MAX_COMMENT else ERRORS["incomplete"]
         html = render_page(page, answers=answers, comment=text, missing=missing, error=error)
-        return render_template(
-            "course/activity.html",
-            module=module,
-            block=activity.block,
-            activity=activity,
-            body=Markup(html),  # noqa: S704 - rendered from autoescaped templates
-            viewer=g.viewer,
-            context=g.context,
-        ), 400
+        return refuse(html, activity, module)
     row = _response(db, ctx, activity_id, g.viewer.user_id)
     if row is None:
         row = SmileyResponse(context_pk=ctx, activity_id=activity_id, user_id=g.viewer.user_id)
@@ -215,4 +192,4 @@ def answer(ctx: int, activity_id: int):
     row.updated_at = utcnow()
     completion.record(db, ctx, activity, g.viewer.user_id, "submitted")
     db.commit()
-    return redirect(back + "?saved=1")
+    return back_to(ctx, module, activity, saved=1)
