@@ -1,0 +1,1 @@
+"""Reference data of the certification guidelines (Buku 1), shipped as CSV files."""
