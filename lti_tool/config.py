@@ -61,6 +61,9 @@ class Config:
     HTTP_TIMEOUT = 10
 
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+    # Static files are fingerprinted (`?v=<hash>`), so they may be cached for a year;
+    # other downloads set their own max-age.
+    SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600
     # Largest learning-material file a pengampu may upload (bytes).
     MATERI_MAX_UPLOAD = 50 * 1024 * 1024
     PERMANENT_SESSION_LIFETIME = 8 * 3600

@@ -95,3 +95,16 @@ def test_proxy_headers_are_trusted_only_when_configured(tmp_path):
 
         app.test_client().get("/where", headers=headers)
         assert seen["url"] == expected
+
+
+def test_static_files_are_fingerprinted_and_cached(app):
+    import hashlib
+    from pathlib import Path
+
+    client = app.test_client()
+    page = client.get("/").get_data(as_text=True)
+    css = (Path(app.static_folder) / "app.css").read_bytes()
+    url = f"/static/app.css?v={hashlib.sha256(css).hexdigest()[:12]}"
+    assert f'href="{url}"' in page
+    r = client.get(url)
+    assert r.status_code == 200 and "max-age=31536000" in r.headers["Cache-Control"]

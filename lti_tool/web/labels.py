@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 from flask import Flask, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -39,10 +42,13 @@ def init_app(app: Flask) -> None:
     static_urls: dict[str, str] = {}
 
     def static_url(filename: str) -> str:
-        """url_for('static') once per file (the same for every request)."""
+        """A static file's URL with a fingerprint of its content (`?v=`), computed once:
+        browsers may cache it for a year and fetch it again only when it changes."""
         url = static_urls.get(filename)
         if url is None:
-            url = static_urls[filename] = url_for("static", filename=filename)
+            content = (Path(app.static_folder) / filename).read_bytes()
+            digest = hashlib.sha256(content).hexdigest()[:12]
+            url = static_urls[filename] = url_for("static", filename=filename, v=digest)
         return url
 
     app.jinja_env.globals.update(
