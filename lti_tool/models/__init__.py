@@ -10,6 +10,7 @@ from lti_tool.models.people import ActivityLog, Context, Membership, ResourceLin
 from lti_tool.models.platform import Deployment, Platform
 from lti_tool.models.reports import StaffReport
 from lti_tool.models.roster import Rombel, RombelMember
+from lti_tool.models.scores import ManualScore, ScoreAudit
 
 __all__ = [
     "Activity",
@@ -22,6 +23,7 @@ __all__ = [
     "Deployment",
     "DueOverride",
     "LaunchData",
+    "ManualScore",
     "MeetingAttendance",
     "MeetingRecord",
     "Membership",
@@ -30,6 +32,7 @@ __all__ = [
     "ResourceLink",
     "Rombel",
     "RombelMember",
+    "ScoreAudit",
     "StaffReport",
     "ToolKey",
     "UsedNonce",
