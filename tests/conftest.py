@@ -234,3 +234,15 @@ def add_member(
         )
     )
     return user
+
+
+def launch_as(live_tool, lms, browser, roles, sub, target, name=None):
+    """A launch from the platform peer into `target` (a path of the tool); the first page."""
+    result = lms.launch(
+        browser,
+        roles=roles,
+        user={"sub": sub, "name": name or sub.title()},
+        target_link_uri=target if target.startswith("http") else live_tool.url(target),
+    )
+    assert result.ok, result.error
+    return result.final_response

@@ -11,21 +11,14 @@ from sqlalchemy import select
 from lti_tool.db import get_db, utcnow
 from lti_tool.models import CourseInstance, RombelMember, User
 from lti_tool.services import roster
-from tests.conftest import add_member, make_browser
+from tests.conftest import add_member, launch_as, make_browser
 
 MODULE = "/course/gp-pedagogik-a"
 FIRST = "/course/gp-pedagogik-a/pendahuluan/kebijakan"
 
 
 def _launch(live_tool, lms, browser, roles, sub, target=MODULE):
-    result = lms.launch(
-        browser,
-        roles=roles,
-        user={"sub": sub, "name": sub.title()},
-        target_link_uri=live_tool.url(target),
-    )
-    assert result.ok, result.error
-    return result.final_response
+    return launch_as(live_tool, lms, browser, roles, sub, target)
 
 
 def _overview_url(page):

@@ -9,20 +9,13 @@ from sqlalchemy import select
 
 from lti_tool.db import get_db
 from lti_tool.models import Activity, User
-from tests.conftest import make_browser, open_a_form
+from tests.conftest import launch_as, make_browser, open_a_form
 
 MODULE = "/course/gp-pedagogik-a"
 
 
 def _launch(live_tool, lms, browser, roles, sub, target=MODULE):
-    result = lms.launch(
-        browser,
-        roles=roles,
-        user={"sub": sub, "name": sub.title()},
-        target_link_uri=target if target.startswith("http") else live_tool.url(target),
-    )
-    assert result.ok, result.error
-    return result.final_response
+    return launch_as(live_tool, lms, browser, roles, sub, target)
 
 
 def test_due_date_overrides(live_tool, lms):

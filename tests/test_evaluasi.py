@@ -7,20 +7,13 @@ import re
 from decimal import Decimal
 
 from plugins.evaluasi.questions import index_of
-from tests.conftest import make_browser
+from tests.conftest import launch_as, make_browser
 
 TARGET = "/course/gp-pedagogik-a/penutup/evaluasi"
 
 
 def _open(live_tool, lms, browser, roles, sub):
-    result = lms.launch(
-        browser,
-        roles=roles,
-        user={"sub": sub, "name": sub.title()},
-        target_link_uri=live_tool.url(TARGET),
-    )
-    assert result.ok, result.error
-    return result.final_response
+    return launch_as(live_tool, lms, browser, roles, sub, TARGET)
 
 
 def _full(

@@ -11,17 +11,13 @@ from sqlalchemy import select
 from lti_tool.db import get_db
 from lti_tool.models import CourseInstance, CourseModule
 from lti_tool.services import instances, schedule
-from tests.conftest import open_a_form
+from tests.conftest import launch_as, open_a_form
 
 MODULE = "/course/gp-pedagogik-a"
 
 
 def _open(live_tool, lms, browser, roles, sub, target=MODULE):
-    result = lms.launch(
-        browser, roles=roles, user={"sub": sub, "name": sub}, target_link_uri=live_tool.url(target)
-    )
-    assert result.ok, result.error
-    return result.final_response
+    return launch_as(live_tool, lms, browser, roles, sub, target, name=sub)
 
 
 def _set_start(browser, page, live_tool, start: str, tz: str = "Asia/Jakarta"):

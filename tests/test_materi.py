@@ -10,19 +10,13 @@ from sqlalchemy import select
 from lti_tool.db import get_db
 from lti_tool.models import ActivityCompletion, User
 from plugins.materi.views import clean_html, video_embed
+from tests.conftest import launch_as
 
 TARGET = "/course/gp-pedagogik-a/pendahuluan/kebijakan"
 
 
 def _launch(live_tool, lms, browser, roles=("Learner",), sub="p1"):
-    result = lms.launch(
-        browser,
-        roles=list(roles),
-        user={"sub": sub, "name": "Guru"},
-        target_link_uri=live_tool.url(TARGET),
-    )
-    assert result.ok, result.error
-    return result.final_response
+    return launch_as(live_tool, lms, browser, list(roles), sub, TARGET, name="Guru")
 
 
 def test_materi_page_is_sanitised_and_complete_on_view(live_tool, lms, browser):

@@ -13,21 +13,14 @@ from sqlalchemy import select
 from lti_tool.db import get_db
 from lti_tool.storage import MATERIAL_TYPES, LocalStorage, StorageError, sniff
 from plugins.materi.models import MateriUpload
-from tests.conftest import make_browser, open_a_form
+from tests.conftest import launch_as, make_browser, open_a_form
 
 TARGET = "/course/gp-pedagogik-a/pendahuluan/kebijakan"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 
 
 def _open(live_tool, lms, browser, roles, sub):
-    result = lms.launch(
-        browser,
-        roles=roles,
-        user={"sub": sub, "name": sub.title()},
-        target_link_uri=live_tool.url(TARGET),
-    )
-    assert result.ok, result.error
-    return result.final_response
+    return launch_as(live_tool, lms, browser, roles, sub, TARGET)
 
 
 def _folder(live_tool) -> Path:

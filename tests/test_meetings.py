@@ -9,20 +9,13 @@ from sqlalchemy import select
 
 from lti_tool.db import get_db
 from lti_tool.models import MeetingAttendance, MeetingRecord, User
-from tests.conftest import make_browser, open_a_form
+from tests.conftest import launch_as, make_browser, open_a_form
 
 MODULE = "/course/gp-pedagogik-a"
 
 
 def _launch(live_tool, lms, browser, roles, sub, name=None):
-    result = lms.launch(
-        browser,
-        roles=roles,
-        user={"sub": sub, "name": name or sub.title()},
-        target_link_uri=live_tool.url(MODULE),
-    )
-    assert result.ok, result.error
-    return result.final_response
+    return launch_as(live_tool, lms, browser, roles, sub, MODULE, name=name or sub.title())
 
 
 def _setup(live_tool, lms):

@@ -10,20 +10,13 @@ from sqlalchemy import select
 from lti_tool.db import get_db
 from lti_tool.models import ActivityCompletion
 from plugins.rencana.models import RencanaPlan
-from tests.conftest import make_browser
+from tests.conftest import launch_as, make_browser
 
 TARGET = "/course/gp-pedagogik-a/pendahuluan/rencana-belajar"
 
 
 def _open(live_tool, lms, browser, roles, sub):
-    result = lms.launch(
-        browser,
-        roles=roles,
-        user={"sub": sub, "name": sub.title()},
-        target_link_uri=live_tool.url(TARGET),
-    )
-    assert result.ok, result.error
-    return result.final_response
+    return launch_as(live_tool, lms, browser, roles, sub, TARGET)
 
 
 def _rows(live_tool, model):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from lti_tool.db import get_db
 from lti_tool.models import CourseInstance, Membership, User
 from lti_tool.services import roster
-from tests.conftest import add_member, make_browser, row_counts
+from tests.conftest import add_member, launch_as, make_browser, row_counts
 from tests.peer import DEFAULT_CONTEXT
 
 MODULE = "/course/gp-pedagogik-a"
@@ -40,11 +40,7 @@ ROSTER = [
 
 
 def _launch(live_tool, lms, browser, roles, sub, name):
-    result = lms.launch(
-        browser, roles=roles, user={"sub": sub, "name": name}, target_link_uri=live_tool.url(MODULE)
-    )
-    assert result.ok, result.error
-    return result.final_response
+    return launch_as(live_tool, lms, browser, roles, sub, MODULE, name=name)
 
 
 def _kelas(page) -> str:

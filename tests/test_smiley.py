@@ -12,21 +12,14 @@ from lti_tool.db import get_db
 from lti_tool.models import ActivityCompletion, CourseInstance
 from lti_tool.services import schedule
 from plugins.smiley.models import SmileyResponse
-from tests.conftest import make_browser
+from tests.conftest import launch_as, make_browser
 
 SESI2 = "/course/gp-pedagogik-a/sesi-2/reaksi"
 SESI4 = "/course/gp-pedagogik-a/sesi-4/reaksi"
 
 
 def _open(live_tool, lms, browser, roles, sub, target=SESI2):
-    result = lms.launch(
-        browser,
-        roles=roles,
-        user={"sub": sub, "name": sub.title()},
-        target_link_uri=live_tool.url(target),
-    )
-    assert result.ok, result.error
-    return result.final_response
+    return launch_as(live_tool, lms, browser, roles, sub, target)
 
 
 def _action(page) -> str:

@@ -6,6 +6,7 @@ Pengampu and admin kelas see the whole class; a mentor sees their own rombel onl
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
@@ -156,6 +157,18 @@ def overview(ctx: int, module_key: str):
     )
 
 
+def _apply_change(ctx: int, module_key: str, change) -> Any:
+    """Run a roster or schedule change; a refusal rolls back and says why, in one place."""
+    db = db_session()
+    try:
+        change(db)
+    except InstanceError as exc:
+        db.rollback()
+        return _back(ctx, module_key, error=str(exc))
+    db.commit()
+    return _back(ctx, module_key, saved=1)
+
+
 def _editor_instance(ctx: int, module_key: str):
     if g.role not in EDITORS:
         abort(403)
@@ -166,13 +179,7 @@ def _editor_instance(ctx: int, module_key: str):
 @course_access
 def start(ctx: int, module_key: str):
     inst = _editor_instance(ctx, module_key)
-    db = db_session()
-    try:
-        roster.start_class(db, inst)
-    except InstanceError as exc:
-        return _back(ctx, module_key, error=str(exc))
-    db.commit()
-    return _back(ctx, module_key, saved=1)
+    return _apply_change(ctx, module_key, lambda db: roster.start_class(db, inst))
 
 
 @bp.post("/c/<int:ctx>/module/<module_key>/kelas/sync")
@@ -210,30 +217,23 @@ def set_due(ctx: int, module_key: str):
         return _back(ctx, module_key, error="due_date")
     if user_id is not None and user_id not in {p.id for p in roster.peserta(db, inst)}:
         return _back(ctx, module_key, error="not_a_peserta")
-    try:
-        instances.set_due(db, inst, activity_id, due, user_id, g.viewer.user_id)
-    except InstanceError as exc:
-        db.rollback()
-        return _back(ctx, module_key, error=str(exc))
-    db.commit()
-    return _back(ctx, module_key, saved=1)
+    return _apply_change(
+        ctx,
+        module_key,
+        lambda db: instances.set_due(db, inst, activity_id, due, user_id, g.viewer.user_id),
+    )
 
 
 @bp.post("/c/<int:ctx>/module/<module_key>/kelas/rombel")
 @course_access
 def create_rombel(ctx: int, module_key: str):
     inst = _editor_instance(ctx, module_key)
-    db = db_session()
     mentor = request.form.get("mentor_id", "")
-    try:
-        roster.create_rombel(
-            db, inst, request.form.get("name", ""), int(mentor) if mentor.isdigit() else None
-        )
-    except InstanceError as exc:
-        db.rollback()
-        return _back(ctx, module_key, error=str(exc))
-    db.commit()
-    return _back(ctx, module_key, saved=1)
+    mentor_id = int(mentor) if mentor.isdigit() else None
+    name = request.form.get("name", "")
+    return _apply_change(
+        ctx, module_key, lambda db: roster.create_rombel(db, inst, name, mentor_id)
+    )
 
 
 @bp.post("/c/<int:ctx>/module/<module_key>/kelas/assign")
@@ -241,15 +241,14 @@ def create_rombel(ctx: int, module_key: str):
 def assign(ctx: int, module_key: str):
     """Assign every listed peserta (field `rombel-<user id>`) in one transaction."""
     inst = _editor_instance(ctx, module_key)
-    db = db_session()
-    try:
-        for field, value in request.form.items():
-            if not field.startswith("rombel-") or not field[7:].isdigit():
-                continue
-            rombel_id = int(value) if value.isdigit() else None
-            roster.assign(db, inst, int(field[7:]), rombel_id, g.viewer.user_id)
-    except InstanceError as exc:
-        db.rollback()
-        return _back(ctx, module_key, error=str(exc))
-    db.commit()
-    return _back(ctx, module_key, saved=1)
+    wanted = [
+        (int(field[7:]), int(value) if value.isdigit() else None)
+        for field, value in request.form.items()
+        if field.startswith("rombel-") and field[7:].isdigit()
+    ]
+
+    def change(db) -> None:
+        for user_id, rombel_id in wanted:
+            roster.assign(db, inst, user_id, rombel_id, g.viewer.user_id)
+
+    return _apply_change(ctx, module_key, change)
