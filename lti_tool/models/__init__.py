@@ -2,6 +2,7 @@
 
 from lti_tool.models.completion import ActivityCompletion
 from lti_tool.models.course import Activity, CourseBlock, CourseModule
+from lti_tool.models.grades import ActivityScore
 from lti_tool.models.instance import CourseInstance, DueOverride
 from lti_tool.models.keys import ToolKey
 from lti_tool.models.launch import LaunchData, RegistrationInvite, UsedNonce
@@ -16,6 +17,7 @@ __all__ = [
     "Activity",
     "ActivityCompletion",
     "ActivityLog",
+    "ActivityScore",
     "Context",
     "CourseBlock",
     "CourseInstance",
