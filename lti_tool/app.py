@@ -59,6 +59,7 @@ def create_app(config: Any = None) -> Flask:
     from lti_tool.lti.views import bp as lti_bp
     from lti_tool.web.meetings import bp as meetings_bp
     from lti_tool.web.reports import bp as reports_bp
+    from lti_tool.web.score_import import bp as score_import_bp
     from lti_tool.web.scores import bp as scores_bp
     from lti_tool.web.staff import bp as staff_bp
     from lti_tool.web.views import bp as web_bp
@@ -69,6 +70,7 @@ def create_app(config: Any = None) -> Flask:
     app.register_blueprint(meetings_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(scores_bp)
+    app.register_blueprint(score_import_bp)
     for plugin in app.extensions["lti_activities"]:
         if plugin.blueprint is not None:
             app.register_blueprint(plugin.blueprint)

@@ -23,6 +23,9 @@ class User(Base):
     given_name: Mapped[str | None] = mapped_column(String(255), default=None)
     family_name: Mapped[str | None] = mapped_column(String(255), default=None)
     email: Mapped[str | None] = mapped_column(String(255), default=None)
+    # The LMS's ID number for the person (LTI `lis.person_sourcedid`, NRPS
+    # `lis_person_sourcedid`): the nomor peserta when the LMS keeps it there.
+    person_sourcedid: Mapped[str | None] = mapped_column(String(255), default=None)
     locale: Mapped[str | None] = mapped_column(String(20), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_launch_at: Mapped[datetime | None] = mapped_column(default=None)

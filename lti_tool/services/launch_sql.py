@@ -47,7 +47,16 @@ def statements(dialect: str) -> dict[str, Any]:
     out["nonce"] = stmt.on_conflict_do_nothing(index_elements=["issuer", "nonce"]).returning(t.c.id)
 
     t = User.__table__
-    cols = ["issuer", "sub", "name", "given_name", "family_name", "email", "locale"]
+    cols = [
+        "issuer",
+        "sub",
+        "name",
+        "given_name",
+        "family_name",
+        "email",
+        "locale",
+        "person_sourcedid",
+    ]
     stmt = ins(t).values(
         {
             **_params(t, cols),

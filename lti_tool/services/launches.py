@@ -62,6 +62,10 @@ def _text(claims: dict[str, Any], name: str, limit: int = 255) -> str | None:
     return value[:limit] if isinstance(value, str) and value else None
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def display_name(claims: dict[str, Any]) -> str:
     full = " ".join(p for p in (_text(claims, "given_name"), _text(claims, "family_name")) if p)
     return _text(claims, "name") or full or _text(claims, "email") or str(claims.get("sub"))
@@ -97,6 +101,8 @@ def record_launch(
             "family_name": _text(claims, "family_name"),
             "email": _text(claims, "email"),
             "locale": locale,
+            # Moodle sends the user's ID number (e.g. the nomor peserta) here.
+            "person_sourcedid": _text(_dict(claims.get(CLAIM + "lis")), "person_sourcedid"),
             "now": now,
         },
     ).scalar_one()

@@ -73,6 +73,9 @@ def sync_roster(db: Session, context: Context, members: list[dict]) -> SyncResul
             value = m.get(field)
             if isinstance(value, str) and value:
                 setattr(user, field, value[:255])
+        sourcedid = m.get("lis_person_sourcedid")  # the LMS's ID number (nomor peserta)
+        if isinstance(sourcedid, str) and sourcedid:
+            user.person_sourcedid = sourcedid[:255]
         db.flush()
         membership = db.scalars(
             select(Membership).where(

@@ -1483,6 +1483,7 @@ class TestPlatform:
                     "given_name": m.get("given_name"),
                     "family_name": m.get("family_name"),
                     "email": m.get("email"),
+                    "lis_person_sourcedid": m.get("lis_person_sourcedid"),
                     "roles": [expand_role(r) for r in m.get("roles", ["Learner"])],
                 }
                 for m in members
