@@ -52,6 +52,12 @@ translations: install-dev
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o lti_tool/translations/messages.pot .
 	$(BIN)/pybabel update -i lti_tool/translations/messages.pot -d lti_tool/translations --no-fuzzy-matching
 	$(BIN)/pybabel compile -d lti_tool/translations
+	@for dir in plugins/*/translations; do \
+	  plugin=$${dir%/translations}; \
+	  $(BIN)/pybabel extract -F $$plugin/babel.cfg -k _l -k lazy_gettext -o $$dir/messages.pot $$plugin && \
+	  $(BIN)/pybabel update -i $$dir/messages.pot -d $$dir --no-fuzzy-matching && \
+	  $(BIN)/pybabel compile -d $$dir || exit 1; \
+	done
 
 bench: install-dev
 	$(BIN)/python bench/launch.py

@@ -164,8 +164,10 @@ def _check_plugins(path: Path, raw: Any, spec: TemplateSpec, registry: Any) -> l
                     problems.append(
                         _problem(path, raw, (*loc, "settings", *sub), f"no file {base / rel}")
                     )
+    missing_files = False
     for qi, bank in enumerate(spec.resources.question_banks):
         if not (base / bank.file).is_file():
+            missing_files = True
             problems.append(
                 _problem(
                     path,
@@ -174,6 +176,12 @@ def _check_plugins(path: Path, raw: Any, spec: TemplateSpec, registry: Any) -> l
                     f"no file {base / bank.file}",
                 )
             )
+    if not problems and not missing_files:
+        # Each plugin used checks what only it understands (e.g. a quiz its banks).
+        for name in sorted(spec.activity_types()):
+            plugin = registry.get(name)
+            for loc, message in plugin.check_template(spec, base):
+                problems.append(_problem(path, raw, loc, message))
     return problems
 
 

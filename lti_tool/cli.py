@@ -27,7 +27,9 @@ def main() -> None:
 
 def register_commands(app) -> None:
     """Commands are attached to the app so `flask --app lti_tool` sees them too."""
-    for command in (db_group, platforms_group, keys_group, templates_group, init, serve, cleanup):
+    commands = [db_group, platforms_group, keys_group, templates_group, init, serve, cleanup]
+    commands += [p.cli for p in app.extensions["lti_activities"] if p.cli is not None]
+    for command in commands:
         if command.name not in app.cli.commands:
             app.cli.add_command(command)
 
@@ -371,8 +373,15 @@ def serve(workers: int | None, threads: int | None) -> None:
 @click.command("cleanup")
 @with_appcontext
 def cleanup() -> None:
-    """Delete expired used-nonce records and deep-linking launch data."""
+    """Delete expired used-nonce records and deep-linking launch data; let each
+    activity plugin do its housekeeping (e.g. finish quiz attempts whose time is up)."""
+    from lti_tool.db import utcnow
     from lti_tool.services.launches import purge_expired
 
-    for table, n in purge_expired(db_session()).items():
+    db = db_session()
+    for table, n in purge_expired(db).items():
         click.echo(f"{table}: {n} deleted")
+    for plugin in current_app.extensions["lti_activities"]:
+        for what, n in plugin.housekeeping(db, utcnow()).items():
+            click.echo(f"{plugin.name}: {what}: {n}")
+    db.commit()

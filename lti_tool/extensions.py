@@ -36,6 +36,10 @@ def init_app(app: Flask) -> None:
     for extra in app.config.get("EXTRA_ACTIVITY_TYPES", ()):  # tests register their own
         activities.add(extra, source="EXTRA_ACTIVITY_TYPES")
     app.extensions["lti_activities"] = activities
+    # Plugins bring catalogs of their own; Flask-Babel merges every directory listed.
+    dirs = [app.config.get("BABEL_TRANSLATION_DIRECTORIES") or "translations"]
+    dirs += [str(p.translations_dir) for p in activities if p.translations_dir is not None]
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(dict.fromkeys(dirs))
     babel.init_app(app, locale_selector=select_locale)
     # Every state-changing form carries a token; the two platform-initiated LTI
     # endpoints (and the demo platform's own) are exempted where they are defined.

@@ -23,5 +23,12 @@ class TestGraded(ActivityType):
     completion_rules = ("graded", "passed", "submitted")
 
     @classmethod
+    def regrade(cls, db, context_pk, activity, user_id):
+        from grading.report import percent, scores_in
+
+        row = scores_in(db, context_pk, [user_id]).get((user_id, activity.id))
+        return None if row is None else percent(row)
+
+    @classmethod
     def staff_url(cls, context_id, module_key, activity):
         return f"/c/{context_id}/test-graded/{activity.id}/review"

@@ -58,6 +58,7 @@ ACTIVITIES = {
     "rencana": "/course/gp-pedagogik-a/pendahuluan/rencana-belajar",
     "smiley": "/course/gp-pedagogik-a/sesi-2/reaksi",
     "evaluasi": "/course/gp-pedagogik-a/penutup/evaluasi",
+    "quiz": "/course/gp-pedagogik-a/penutup/tes-akhir",
 }
 
 

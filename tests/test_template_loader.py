@@ -109,7 +109,7 @@ CASES = [
     (
         "unknown-type",
         (None, "type: kuis"),
-        "blocks.1.activities.0.type: no installed plugin provides the activity type 'kuis' (installed: evaluasi, materi, rencana, smiley, test_graded)",
+        "blocks.1.activities.0.type: no installed plugin provides the activity type 'kuis' (installed: evaluasi, materi, quiz, rencana, smiley, test_graded)",
     ),
     (
         "settings",

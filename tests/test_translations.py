@@ -2,18 +2,27 @@
 
 from pathlib import Path
 
+import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
+from lti_tool.activities import ActivityRegistry
+
 ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "lti_tool/translations/id/LC_MESSAGES/messages.po"
-MO = PO.with_suffix(".mo")
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+# Plugins with a catalog of their own (the others' strings are in the core catalog).
+OWN = [p for p in ActivityRegistry.discover() if p.translations_dir is not None]
 
 
-def _extracted() -> set[str]:
-    method_map = [
+def _plugin_dir(plugin) -> Path:
+    return plugin.translations_dir.parent
+
+
+def _catalogs():
+    """(name, folder to extract from, method map, .po) for the core and each plugin."""
+    core_map = [(f"plugins/{p.name}/**", "ignore") for p in OWN] + [
         ("lti_tool/**.py", "python"),
         ("course_templates/**.py", "python"),
         ("grading/**.py", "python"),
@@ -21,32 +30,49 @@ def _extracted() -> set[str]:
         ("lti_tool/templates/**.html", "jinja2"),
         ("plugins/**/templates/**.html", "jinja2"),
     ]
+    yield "core", ROOT, core_map, PO
+    for p in OWN:
+        yield (
+            p.name,
+            _plugin_dir(p),
+            [("tests/**", "ignore"), ("**.py", "python"), ("templates/**.html", "jinja2")],
+            p.translations_dir / "id" / "LC_MESSAGES" / "messages.po",
+        )
+
+
+CATALOGS = list(_catalogs())
+IDS = [c[0] for c in CATALOGS]
+
+
+def _extracted(folder: Path, method_map) -> set[str]:
     ids = set()
     for _file, _line, message, _comments, _ctx in extract_from_dir(
-        str(ROOT), method_map, keywords=KEYWORDS
+        str(folder), method_map, keywords=KEYWORDS
     ):
         ids.add(message[0] if isinstance(message, tuple) else message)
     return ids
 
 
-def _catalog():
-    with PO.open("rb") as f:
+def _read(po: Path):
+    with po.open("rb") as f:
         return read_po(f, locale="id")
 
 
-def test_every_string_has_an_indonesian_translation():
-    catalog = _catalog()
+@pytest.mark.parametrize(("name", "folder", "method_map", "po"), CATALOGS, ids=IDS)
+def test_every_string_has_an_indonesian_translation(name, folder, method_map, po):
+    catalog = _read(po)
     translated = {
         (m.id[0] if isinstance(m.id, tuple) else m.id)
         for m in catalog
         if m.id and all(m.string if isinstance(m.string, tuple) else [m.string]) and not m.fuzzy
     }
-    missing = sorted(_extracted() - translated)
-    assert not missing, f"run `make translations` and translate: {missing}"
+    missing = sorted(_extracted(folder, method_map) - translated)
+    assert not missing, f"{name}: run `make translations` and translate: {missing}"
 
 
-def test_compiled_catalog_is_up_to_date():
-    with MO.open("rb") as f:
+@pytest.mark.parametrize(("name", "folder", "method_map", "po"), CATALOGS, ids=IDS)
+def test_compiled_catalog_is_up_to_date(name, folder, method_map, po):
+    with po.with_suffix(".mo").open("rb") as f:
         compiled = read_mo(f)
 
     def as_map(catalog):
@@ -58,8 +84,8 @@ def test_compiled_catalog_is_up_to_date():
             if m.id
         }
 
-    po, mo = as_map(_catalog()), as_map(compiled)
-    assert mo == po, "run `make translations` to recompile messages.mo"
+    source, mo = as_map(_read(po)), as_map(compiled)
+    assert mo == source, f"{name}: run `make translations` to recompile messages.mo"
 
 
 def test_pages_default_to_indonesian_and_follow_the_session_locale(app):

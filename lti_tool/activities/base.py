@@ -1,9 +1,10 @@
 """The contract every activity type fulfils.
 
 A plugin subclasses ActivityType and is published under the `lti_tool.activities`
-entry-point group; its `name` is the activity `type` in course templates, the
-prefix of its tables and its Babel domain. This is the start of the contract (the
-activity-plugin issue completes it with views, submissions, grading and reports).
+entry-point group; its `name` is the activity `type` in course templates and the
+prefix of its tables. It brings its own views (a blueprint: templates, static files,
+the routes that accept submissions), migrations, translations and commands. Graded
+types report scores to `grading/` (never to the LMS) and say what completion means.
 """
 
 from __future__ import annotations
@@ -48,6 +49,11 @@ class ActivityType:
     blueprint: ClassVar[Any] = None
     #: The plugin's Alembic versions folder (its own branch, labelled with its name).
     migrations_dir: ClassVar[Path | None] = None
+    #: The plugin's Babel catalogs (`<dir>/<locale>/LC_MESSAGES/messages.po`), merged
+    #: with the core's so its templates and code use the usual `_()`.
+    translations_dir: ClassVar[Path | None] = None
+    #: A click command or group added to `lti-tool` (e.g. `lti-tool questions`).
+    cli: ClassVar[Any] = None
 
     @classmethod
     def render(cls, page: ActivityPage) -> str:
@@ -62,6 +68,25 @@ class ActivityType:
     @classmethod
     def staff_url(cls, context_id: int, module_key: str, activity: Any) -> str | None:
         """Where staff review and grade this activity (linked from the class overview)."""
+        return None
+
+    @classmethod
+    def housekeeping(cls, db: Any, now: Any) -> dict[str, int]:
+        """Periodic work (run by `lti-tool cleanup`); returns what was done, counted."""
+        return {}
+
+    @classmethod
+    def check_template(cls, spec: Any, files_dir: Path) -> list[tuple[tuple, str]]:
+        """Problems (location in the template, message) with how a course template uses
+        this type that the settings model alone cannot see, e.g. the content of files."""
+        return []
+
+    @classmethod
+    def regrade(cls, db: Any, context_pk: int, activity: Any, user_id: int) -> Any:
+        """Recompute the user's score from what they submitted and report it to
+        `grading/` (graded types); returns the score in percent, or None if none yet."""
+        if cls.graded:
+            raise NotImplementedError(f"{cls.__qualname__} is graded but cannot regrade")
         return None
 
     @classmethod
@@ -82,6 +107,10 @@ class ActivityType:
             raise TypeError(f"{cls.__qualname__}: completion rules must be among {allowed}")
         if not cls.graded and set(cls.completion_rules) & {"passed", "graded"}:
             raise TypeError(f"{cls.__qualname__}: only graded types complete on a grade")
+        if cls.graded and cls.regrade.__func__ is ActivityType.regrade.__func__:
+            raise TypeError(f"{cls.__qualname__}: a graded type must implement regrade()")
+        if cls.translations_dir is not None and not (cls.translations_dir / "id").is_dir():
+            raise TypeError(f"{cls.__qualname__}: no Indonesian catalog in translations_dir")
 
     @classmethod
     def validate_settings(cls, settings: dict[str, Any]) -> BaseModel:

@@ -1,7 +1,10 @@
 """Manual component scores (with their audit) and final scores from the template's rule.
 
-Components the tool computes from graded activities (PD, TS, TA, laporan) come from the
-activity plugins as they arrive; until then they are pending, and so is the final score.
+Components the tool computes (PD, TS, TA, laporan) combine the scores graded activities
+reported to `grading/`, as the template's `aggregate` says; a component with a score
+entered or imported for it (e.g. TA from the national UKG system) takes that score
+instead. A component with no score is pending while its activities are open, and so
+is the final score.
 """
 
 from __future__ import annotations
@@ -11,8 +14,11 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from grading.formulas import PENDING, Result, Rule, final_score
-from lti_tool.models import CourseInstance, ManualScore, ScoreAudit
+from grading.formulas import PENDING, Result, Rule, component_score, final_score
+from grading.report import percent, scores_in
+from lti_tool.db import utcnow
+from lti_tool.models import CourseInstance, DueOverride, ManualScore, ScoreAudit
+from lti_tool.services import schedule
 
 
 def rule_of(inst: CourseInstance) -> Rule:
@@ -85,17 +91,52 @@ def set_manual(
     return True
 
 
+def _closed(db: Session, inst: CourseInstance, activities, now) -> bool:
+    """Whether every one of the activities is past its due date for the whole class."""
+    if inst.start_date is None or not activities:
+        return False
+    overrides = {
+        o.activity_id: o.due_date
+        for o in db.scalars(
+            select(DueOverride).where(
+                DueOverride.instance_id == inst.id, DueOverride.user_id.is_(None)
+            )
+        )
+    }
+    for a in activities:
+        b = a.block
+        due = schedule.due_date(inst.start_date, b.week, b.weeks, a.due_day, overrides.get(a.id))
+        if now <= schedule.end_of_day_utc(due, inst.timezone):
+            return False
+    return True
+
+
 def finals(db: Session, inst: CourseInstance, user_ids: list[int]) -> dict[int, Result]:
+    """Each user's final score from manual, imported and reported activity scores."""
     rule = rule_of(inst)
     manual = manual_scores(db, inst)
+    reported = scores_in(db, inst.context_pk, user_ids)
+    feeding = {
+        c.key: [a for b in inst.module.blocks for a in b.activities if a.component == c.key]
+        for c in rule.components
+    }
+    now = utcnow()
+    closed = {key: _closed(db, inst, acts, now) for key, acts in feeding.items()}
     out = {}
     for uid in user_ids:
         components = {}
         for c in rule.components:
-            if c.manual:
-                components[c.key] = manual.get((uid, c.key), PENDING)
+            if (uid, c.key) in manual:
+                components[c.key] = manual[(uid, c.key)]
+            elif c.manual:
+                components[c.key] = PENDING
             else:
-                components[c.key] = PENDING  # from graded activities, as their plugins arrive
+                values = [
+                    percent(reported[(uid, a.id)])
+                    for a in feeding[c.key]
+                    if (uid, a.id) in reported
+                ]
+                components[c.key] = component_score(values, c, closed=closed[c.key], rule=rule)
         out[uid] = final_score(components, rule)
     return out
 
