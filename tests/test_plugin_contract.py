@@ -35,6 +35,22 @@ def test_plugin_fulfils_the_contract(app, plugin):
         assert plugin.blueprint.name == plugin.name
         assert plugin.blueprint.name in app.blueprints
     assert module_dir.parent.name == "plugins" and module_dir.name == plugin.name
+    if plugin.translations_dir is not None:  # its own catalog (checked in test_translations)
+        assert (plugin.translations_dir / "id" / "LC_MESSAGES" / "messages.po").is_file()
+    if plugin.cli is not None:
+        assert plugin.cli.name in app.cli.commands
+    with app.app_context():
+        from lti_tool.db import session, utcnow
+        from lti_tool.models import Activity
+
+        db = session()
+        assert isinstance(plugin.housekeeping(db, utcnow()), dict)
+        db.rollback()
+        if plugin.graded:
+            # a graded type recomputes a score from submissions: none yet, no score
+            activity = db.query(Activity).filter_by(type=plugin.name).first()
+            assert activity is not None, "the fixture template has no activity of this type"
+            assert plugin.regrade(db, 1, activity, 10**6) is None
 
 
 def test_core_never_imports_a_plugin_by_name():

@@ -35,7 +35,9 @@ def page(ctx: int, module_key: str):
     people = _people(db, inst)
     rule = scores.rule_of(inst)
     manual = [c for c in rule.components if c.manual]
+    computed = [c for c in rule.components if not c.manual]
     stored = scores.manual_scores(db, inst)
+    ukg = {uid: v for (uid, key), v in stored.items() if key == "UKG"}
     values = {(p.id, c.key): str(stored.get((p.id, c.key), "")) for p in people for c in manual}
     invalid: set[tuple[int, str]] = set()
     status = 200
@@ -64,6 +66,9 @@ def page(ctx: int, module_key: str):
         module=inst.module,
         rule=rule,
         manual=manual,
+        computed=computed,
+        stored=stored,
+        ukg=ukg,
         people=people,
         values=values,
         invalid=invalid,
