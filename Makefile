@@ -61,6 +61,7 @@ translations: install-dev
 
 bench: install-dev
 	$(BIN)/python bench/launch.py
+	$(BIN)/python bench/quiz_burst.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

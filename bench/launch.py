@@ -163,9 +163,9 @@ def wait_up(url: str, proc: subprocess.Popen) -> None:
         if proc.poll() is not None:
             raise SystemExit(f"server exited with {proc.returncode}")
         try:
-            requests.get(url, timeout=1)
+            requests.get(url, timeout=5)
             return
-        except requests.ConnectionError:
+        except requests.RequestException:  # refused, or accepted before a worker is up
             time.sleep(0.05)
     raise SystemExit("server did not start")
 

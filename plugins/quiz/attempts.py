@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -200,8 +200,17 @@ def read_answers(attempt: QuizAttempt, form) -> dict[str, Any]:
 def save(
     db: Session, attempt: QuizAttempt, activity: Activity, answers: dict, now: datetime
 ) -> None:
-    """Store the attempt's answers (the whole form each time); refused once it is over."""
-    if attempt.state != "inprogress":
+    """Store the attempt's answers (the whole form each time); refused once it is over.
+
+    The conditional update takes the attempt's row for this transaction: a second
+    submit or an autosave racing with a submit waits here, then finds it finished."""
+    taken = db.execute(
+        update(QuizAttempt)
+        .where(QuizAttempt.id == attempt.id, QuizAttempt.state == "inprogress")
+        .values(saved_at=now)
+    ).rowcount
+    db.refresh(attempt)
+    if not taken or attempt.state != "inprogress":
         raise QuizError("finished")
     if overdue(attempt, now):
         finish(db, attempt, activity, "timeout", now)

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plugins.quiz import formats
+from plugins.quiz.formats.common import lazy_gettext as _l
 from plugins.quiz.models import QuizBank, QuizQuestion
 from plugins.quiz.questions import FormatError, Question
 
@@ -82,7 +83,14 @@ def import_questions(
         key = (q.category, q.name)
         if key in seen:
             problems.append(
-                (q.line, f"question {q.name!r} appears twice in category {q.category or '/'!r}")
+                (
+                    q.line,
+                    _l(
+                        'question "%(name)s" appears twice in category "%(category)s"',
+                        name=q.name,
+                        category=q.category or "/",
+                    ),
+                )
             )
         seen[key] = q.line
     if problems:
@@ -134,20 +142,21 @@ def import_questions(
 def parse_file(fmt: str, data: bytes) -> list[Question]:
     """Questions from an uploaded file; FormatError (with line numbers) if unusable."""
     if len(data) > MAX_FILE_BYTES:
-        raise FormatError([(0, f"the file is larger than {MAX_FILE_BYTES // 1024 // 1024} MB")])
+        size = MAX_FILE_BYTES // 1024 // 1024
+        raise FormatError([(0, _l("the file is larger than %(size)s MB", size=size))])
     if not data.strip():
-        raise FormatError([(0, "the file is empty")])
+        raise FormatError([(0, _l("the file is empty"))])
     if fmt == "gift":
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
-            raise FormatError([(line, "the file is not UTF-8 text")]) from exc
+            raise FormatError([(line, _l("the file is not UTF-8 text"))]) from exc
         questions = formats.parse("gift", text)
     else:
         questions = formats.parse(fmt, data)
     if not questions:
-        raise FormatError([(0, "the file holds no questions")])
+        raise FormatError([(0, _l("the file holds no questions"))])
     return questions
 
 

@@ -38,6 +38,20 @@ class Quiz(ActivityType):
         return url_for("quiz.results", ctx=context_id, activity_id=activity.id)
 
     @classmethod
+    def review_url(cls, context_id: int, module_key: str, activity, user_id: int) -> str | None:
+        """The peserta's latest attempt (the latest finished one if any), else the results."""
+        from flask import url_for
+
+        from lti_tool.db import session
+
+        mine = attempts.attempts_of(session(), context_id, activity.id, user_id)
+        finished = [a for a in mine if a.state == "finished"]
+        latest = (finished or mine)[-1:]
+        if latest:
+            return url_for("quiz.attempt", ctx=context_id, attempt_id=latest[0].id)
+        return cls.staff_url(context_id, module_key, activity)
+
+    @classmethod
     def regrade(cls, db, context_pk: int, activity, user_id: int):
         return attempts.update_grade(db, context_pk, activity, user_id)
 

@@ -85,10 +85,16 @@ class Question:
 
 
 class FormatError(ValueError):
-    """A file that cannot be imported: every problem found, each with its line."""
+    """A file that cannot be imported: every problem found, each with its line (0 for
+    the whole file), by line. A message is a str or a `formats.common.Message`, kept
+    as it is: it is worded when shown, in the language of the request that shows it
+    (English outside a request); so is `str()` of the error."""
 
-    def __init__(self, problems: list[tuple[int, str]]) -> None:
-        self.problems = sorted(problems)
-        super().__init__(
-            "; ".join(f"line {n}: {m}" if n else m for n, m in self.problems) or "invalid file"
+    def __init__(self, problems: list[tuple[int, object]]) -> None:
+        self.problems = sorted(problems, key=lambda p: (p[0], str(p[1])))
+        super().__init__(self.problems)
+
+    def __str__(self) -> str:
+        return (
+            "; ".join(f"line {n}: {m}" if n else str(m) for n, m in self.problems) or "invalid file"
         )

@@ -10,9 +10,53 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from flask import has_request_context
+from flask_babel import gettext
+
 from plugins.quiz.questions import Question
 
-Problem = tuple[int, str]
+
+class Message:
+    """A problem's text, worded only when it is shown: in a request, in the request's
+    language (Flask-Babel's catalog); anywhere else (the CLI, plain tests) in English,
+    the msgid. Equal to the string it shows, so tests compare it with English text.
+
+    Not Flask-Babel's LazyString: that one raises in an app context without a request
+    (the CLI: the locale selector reads the session), and it has `__html__`, so Jinja
+    would print the piece of the file quoted in a message without escaping it."""
+
+    __slots__ = ("msgid", "params")
+
+    def __init__(self, msgid: str, **params: object) -> None:
+        self.msgid, self.params = msgid, params
+
+    def __str__(self) -> str:
+        if has_request_context():
+            return gettext(self.msgid, **self.params)
+        return self.msgid % self.params if self.params else self.msgid
+
+    def __repr__(self) -> str:
+        return repr(str(self))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Message):
+            return (self.msgid, self.params) == (other.msgid, other.params)
+        if isinstance(other, str):
+            return str(self) == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+
+def lazy_gettext(msgid: str, **params: object) -> Message:
+    """Like Flask-Babel's: `_l('"%(text)s" is not a number', text=value)`, translated
+    when shown (see `Message`). Imported as `_l`, which `pybabel extract -k _l` finds."""
+    return Message(msgid, **params)
+
+
+_l = lazy_gettext
+Problem = tuple[int, Message]
 
 ZERO, ONE = Decimal(0), Decimal(1)
 WS = " \t\n\r\0\x0b"  # what PHP's trim() strips: Moodle trims texts with it
@@ -82,16 +126,22 @@ def check(q: Question, item_lines: list[int]) -> list[Problem]:
 
     problems: list[Problem] = []
     if not q.text.strip(WS):
-        problems.append((q.line, "the question has no text"))
+        problems.append((q.line, _l("the question has no text")))
     if q.default_mark < 0:
-        problems.append((q.line, "the mark of a question cannot be negative"))
+        problems.append((q.line, _l("the mark of a question cannot be negative")))
     for i, a in enumerate(q.answers):
         if not -1 <= a.fraction <= 1:
             problems.append(
-                (at(i), f"a grade of {percent(a.fraction)}% is out of range (-100% to 100%)")
+                (
+                    at(i),
+                    _l(
+                        "a grade of %(grade)s%% is out of range (-100%% to 100%%)",
+                        grade=percent(a.fraction),
+                    ),
+                )
             )
         if not a.text.strip(WS):
-            problems.append((at(i), "an answer is empty"))
+            problems.append((at(i), _l("an answer is empty")))
     problems += _CHECKS[q.qtype](q, at) if q.qtype in _CHECKS else []
     return problems
 
@@ -103,24 +153,27 @@ def _has_right(q: Question) -> bool:
 
 def _multichoice(q: Question, at) -> list[Problem]:
     if len(q.answers) < 2:
-        return [(q.line, "a multiple-choice question needs at least two answers")]
+        return [(q.line, _l("a multiple-choice question needs at least two answers"))]
     if not _has_right(q):
-        return [(q.line, "a multiple-choice question needs a correct answer")]
+        return [(q.line, _l("a multiple-choice question needs a correct answer"))]
     return []
 
 
 def _multiresponse(q: Question, at) -> list[Problem]:
     if len(q.answers) < 2:
-        return [(q.line, "a multiple-response question needs at least two answers")]
+        return [(q.line, _l("a multiple-response question needs at least two answers"))]
     total = sum((a.fraction for a in q.answers if a.fraction > 0), ZERO)
     if not total:
-        return [(q.line, "a multiple-response question needs a correct answer")]
+        return [(q.line, _l("a multiple-response question needs a correct answer"))]
     if round(total, 2) != ONE:  # as Moodle: 3 x 33.33333% is 100%
         return [
             (
                 q.line,
-                "the correct answers of a multiple-response question must add up to 100%"
-                f" (they add up to {percent(total)}%)",
+                _l(
+                    "the correct answers of a multiple-response question must add up to"
+                    " 100%% (they add up to %(total)s%%)",
+                    total=percent(total),
+                ),
             )
         ]
     return []
@@ -130,29 +183,31 @@ def _truefalse(q: Question, at) -> list[Problem]:
     texts = sorted(a.text for a in q.answers)
     fractions = sorted(a.fraction for a in q.answers)
     if texts != ["false", "true"] or fractions != [ZERO, ONE]:
-        return [(q.line, "a true/false question needs the answers true and false, one worth 100%")]
+        return [
+            (q.line, _l("a true/false question needs the answers true and false, one worth 100%"))
+        ]
     return []
 
 
 def _shortanswer(q: Question, at) -> list[Problem]:
     if not q.answers:
-        return [(q.line, "a short-answer question needs an answer")]
+        return [(q.line, _l("a short-answer question needs an answer"))]
     if not _has_right(q):
-        return [(q.line, "a short-answer question needs an answer worth 100%")]
+        return [(q.line, _l("a short-answer question needs an answer worth 100%"))]
     return []
 
 
 def _numerical(q: Question, at) -> list[Problem]:
     if not q.answers:
-        return [(q.line, "a numerical question needs an answer")]
+        return [(q.line, _l("a numerical question needs an answer"))]
     problems: list[Problem] = []
     for i, a in enumerate(q.answers):
         if a.text.strip(WS) != "*" and number(a.text) is None:
-            problems.append((at(i), f'"{a.text}" is not a number'))
+            problems.append((at(i), _l('"%(text)s" is not a number', text=a.text)))
         if a.tolerance is not None and a.tolerance < 0:
-            problems.append((at(i), "a tolerance cannot be negative"))
+            problems.append((at(i), _l("a tolerance cannot be negative")))
     if not _has_right(q):
-        problems.append((q.line, "a numerical question needs an answer worth 100%"))
+        problems.append((q.line, _l("a numerical question needs an answer worth 100%")))
     return problems
 
 
@@ -160,9 +215,9 @@ def _matching(q: Question, at) -> list[Problem]:
     problems: list[Problem] = []
     for i, p in enumerate(q.pairs):
         if not p.answer.strip(WS):
-            problems.append((at(i), "a matching pair has no answer"))
+            problems.append((at(i), _l("a matching pair has no answer")))
     if sum(1 for p in q.pairs if p.question.strip(WS)) < 2:
-        problems.append((q.line, "a matching question needs at least two sub-questions"))
+        problems.append((q.line, _l("a matching question needs at least two sub-questions")))
     return problems
 
 

@@ -36,6 +36,7 @@ from plugins.quiz.formats.common import (
     percent,
     tidy,
 )
+from plugins.quiz.formats.common import lazy_gettext as _l
 from plugins.quiz.questions import Answer, FormatError, Pair, Question
 
 # Escaped characters are swapped for private-use placeholders before parsing (as
@@ -62,7 +63,7 @@ def parse(text: str | bytes) -> list[Question]:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             line = text[: exc.start].count(b"\n") + 1
-            raise FormatError([(line, "the file is not UTF-8 text")]) from exc
+            raise FormatError([(line, _l("the file is not UTF-8 text"))]) from exc
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     questions: list[Question] = []
     problems: list[Problem] = []
@@ -72,7 +73,9 @@ def parse(text: str | bytes) -> list[Question]:
         if line.startswith("$CATEGORY:"):
             category = clean_category(line[len("$CATEGORY:") :].translate(_UNESCAPED))
             if len(block.lines) > 1:
-                problems.append((block.lines[1][0], "a blank line must follow the $CATEGORY: line"))
+                problems.append(
+                    (block.lines[1][0], _l("a blank line must follow the $CATEGORY: line"))
+                )
             continue
         q, found = _question(block, category)
         problems += found
@@ -124,17 +127,17 @@ def _question(block: _Block, category: str) -> tuple[Question | None, list[Probl
     if src.startswith("::"):
         end = src.find("::", 2)
         if end < 0:
-            return None, [(first, "the question name is not closed with ::")]
+            return None, [(first, _l("the question name is not closed with ::"))]
         name = src[2:end].translate(_UNESCAPED).strip(WS)
         pos = end + 2
     start, end = src.find("{", pos), src.find("}", pos)
     if start < 0 and end < 0:
-        return None, [(first, "description items (text without answers) are not supported")]
+        return None, [(first, _l("description items (text without answers) are not supported"))]
     if end >= 0 and (start < 0 or end < start):
-        return None, [(block.line(end), "closing brace without an opening brace")]
+        return None, [(block.line(end), _l("closing brace without an opening brace"))]
     end = src.find("}", start)
     if end < 0:
-        return None, [(block.line(start), "no closing brace")]
+        return None, [(block.line(start), _l("no closing brace"))]
     problems = _misplaced_braces(block, start, end)
     if problems:
         return None, problems
@@ -161,7 +164,7 @@ def _question(block: _Block, category: str) -> tuple[Question | None, list[Probl
         line=first,
     )
     if not answers:
-        return None, [(first, "essay questions are not supported")]
+        return None, [(first, _l("essay questions are not supported"))]
     reader = _Answers(block, offset, fmt)
     if answers[0] == "#":
         q.qtype = "numerical"
@@ -180,7 +183,7 @@ def _question(block: _Block, category: str) -> tuple[Question | None, list[Probl
     if reader.problems:
         return None, reader.problems
     if q.qtype == "multiresponse" and all(a.fraction <= 0 for a in q.answers):
-        msg = "a multiple-choice question needs a correct answer (mark it with =)"
+        msg = _l("a multiple-choice question needs a correct answer (mark it with =)")
         return None, [(first, msg)]  # rather than "multiple-response": "=" was forgotten
     problems = check(q, reader.lines)
     return (None if problems else q), problems
@@ -192,14 +195,14 @@ def _misplaced_braces(block: _Block, start: int, end: int) -> list[Problem]:
     src = block.text
     inner = src.find("{", start + 1, end)
     if inner >= 0:
-        msg = "an answer block cannot contain {; write \\{ for a brace in a text"
+        msg = _l("an answer block cannot contain {; write \\{ for a brace in a text")
         return [(block.line(inner), msg)]
     for (n, line), begin in zip(block.lines, block.starts, strict=True):
         if begin > end and line.startswith(("::", "$CATEGORY:")):
-            return [(n, "a blank line must separate questions")]
+            return [(n, _l("a blank line must separate questions"))]
     stray = min((i for i in (src.find("{", end + 1), src.find("}", end + 1)) if i >= 0), default=-1)
     if stray >= 0:
-        return [(block.line(stray), "a question can have only one answer block {...}")]
+        return [(block.line(stray), _l("a question can have only one answer block {...}"))]
     return []
 
 
@@ -257,7 +260,7 @@ class _Answers:
                     self.problems.append(
                         (
                             self._line(pos),
-                            "= marks the correct answer; write ~%50%answer for partial credit",
+                            _l("= marks the correct answer; write ~%50%answer for partial credit"),
                         )
                     )
                     continue
@@ -288,7 +291,7 @@ class _Answers:
     def matching(self, q: Question, answers: str) -> None:
         for pos, _sep, piece in _pieces(answers, "="):
             if "->" not in piece:
-                msg = "a matching pair needs -> between the sub-question and its answer"
+                msg = _l("a matching pair needs -> between the sub-question and its answer")
                 self.problems.append((self._line(pos), msg))
                 continue
             question, _arrow, answer = piece.partition("->")
@@ -317,10 +320,12 @@ class _Answers:
         if value.find("..") > 0:
             low, _dots, high = (number(v) for v in value.partition(".."))
             if low is None or high is None:
-                self.problems.append((line, f'"{value}" is not a range of numbers'))
+                self.problems.append((line, _l('"%(text)s" is not a range of numbers', text=value)))
                 return None
             if low > high:
-                self.problems.append((line, f'the range "{value}" ends below its start'))
+                self.problems.append(
+                    (line, _l('the range "%(text)s" ends below its start', text=value))
+                )
                 return None
             middle = tidy((low + high) / 2)
             return Answer(format(middle, "f"), ONE, tolerance=tidy(high - middle))
@@ -328,10 +333,12 @@ class _Answers:
         text = text.strip(WS)
         tolerance = number(margin) if colon else None
         if text != "*" and number(text) is None:
-            self.problems.append((line, f'"{text}" is not a number'))
+            self.problems.append((line, _l('"%(text)s" is not a number', text=text)))
             return None
         if colon and tolerance is None:
-            self.problems.append((line, f'the tolerance "{margin.strip(WS)}" is not a number'))
+            self.problems.append(
+                (line, _l('the tolerance "%(text)s" is not a number', text=margin.strip(WS)))
+            )
             return None
         return Answer(text, ONE, tolerance=None if text == "*" else tolerance)
 

@@ -35,25 +35,26 @@ from plugins.quiz.formats.common import (
     plain,
     tidy,
 )
+from plugins.quiz.formats.common import lazy_gettext as _l
 from plugins.quiz.questions import Answer, FormatError, Pair, Question
 
 _FORMAT_IN = {"html": "html", "moodle_auto_format": "moodle", "plain_text": "plain"}
 _FORMAT_IN |= {"markdown": "markdown"}
 _FORMAT_OUT = {v: k for k, v in _FORMAT_IN.items()}
-_UNSUPPORTED = {
-    "essay": "essay questions",
-    "description": "description items",
-    "multianswer": "embedded answers (Cloze) questions",
-    "calculated": "calculated questions",
-    "calculatedsimple": "simple calculated questions",
-    "calculatedmulti": "calculated multichoice questions",
-    "ddwtos": "drag and drop into text questions",
-    "ddimageortext": "drag and drop onto image questions",
-    "ddmarker": "drag and drop markers questions",
-    "gapselect": "select missing words questions",
-    "randomsamatch": "random short-answer matching questions",
-    "random": "random questions",
-    "ordering": "ordering questions",
+_UNSUPPORTED = {  # whole sentences: translations word them each their own way
+    "essay": _l("essay questions are not supported"),
+    "description": _l("description items are not supported"),
+    "multianswer": _l("embedded answers (Cloze) questions are not supported"),
+    "calculated": _l("calculated questions are not supported"),
+    "calculatedsimple": _l("simple calculated questions are not supported"),
+    "calculatedmulti": _l("calculated multichoice questions are not supported"),
+    "ddwtos": _l("drag and drop into text questions are not supported"),
+    "ddimageortext": _l("drag and drop onto image questions are not supported"),
+    "ddmarker": _l("drag and drop markers questions are not supported"),
+    "gapselect": _l("select missing words questions are not supported"),
+    "randomsamatch": _l("random short-answer matching questions are not supported"),
+    "random": _l("random questions are not supported"),
+    "ordering": _l("ordering questions are not supported"),
 }
 _BOOLEAN = {"true": True, "1": True, "false": False, "0": False}
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -88,11 +89,20 @@ def _read(data: bytes | str) -> tuple[Element, dict[Element, int]]:
     except ParseError as exc:
         line, column = exc.position
         raise FormatError(
-            [(line, f"malformed XML: {ErrorString(exc.code)} (column {column + 1})")]
+            [
+                (
+                    line,
+                    _l(
+                        "malformed XML: %(error)s (column %(column)s)",
+                        error=ErrorString(exc.code),
+                        column=column + 1,
+                    ),
+                )
+            ]
         ) from None
     except DefusedXmlException:
         line = parser.parser.CurrentLineNumber
-        raise FormatError([(line, "DOCTYPE and entity declarations are not allowed")]) from None
+        raise FormatError([(line, _l("DOCTYPE and entity declarations are not allowed"))]) from None
     return root, builder.lines
 
 
@@ -100,7 +110,9 @@ def parse(data: bytes | str) -> list[Question]:
     """The questions of a Moodle XML file; FormatError listing every problem if any."""
     root, lines = _read(data)
     if root.tag != "quiz":
-        msg = f"this is not a Moodle XML question file (<{root.tag}> instead of <quiz>)"
+        msg = _l(
+            "this is not a Moodle XML question file (<%(tag)s> instead of <quiz>)", tag=root.tag
+        )
         raise FormatError([(lines[root], msg)])
     questions: list[Question] = []
     problems: list[Problem] = []
@@ -137,17 +149,21 @@ class _Reader:
     def question(self, qtype: str, category: str) -> tuple[Question | None, list[Problem]]:
         el = self.el
         if qtype not in ("multichoice", "truefalse", "shortanswer", "numerical", "matching"):
-            what = _UNSUPPORTED.get(qtype, f'"{qtype}" questions') if qtype else None
-            msg = f"{what} are not supported" if what else "a question has no type"
+            if not qtype:
+                msg = _l("a question has no type")
+            else:
+                msg = _UNSUPPORTED.get(qtype) or _l(
+                    '"%(type)s" questions are not supported', type=qtype
+                )
             return None, [(self.line, msg)]
         files = list(el.iter("file"))
         for f in files:
-            self.problems.append((self.lines[f], "embedded files are not supported"))
+            self.problems.append((self.lines[f], _l("embedded files are not supported")))
         if not files and any("@@PLUGINFILE@@" in (t.text or "") for t in el.iter("text")):
-            msg = "embedded files (@@PLUGINFILE@@) are not supported"
+            msg = _l("embedded files (@@PLUGINFILE@@) are not supported")
             self.problems.append((self.line, msg))
         if el.find("name") is None:  # Moodle refuses it too; an empty name is named
-            self.problems.append((self.line, "the question has no <name>"))
+            self.problems.append((self.line, _l("the question has no <name>")))
         text_el = el.find("questiontext")
         fmt = "moodle" if text_el is None else _FORMAT_IN.get(text_el.get("format", ""), "moodle")
         text = _text(el, "questiontext")
@@ -182,13 +198,13 @@ class _Reader:
         elif q.qtype == "shortanswer":
             q.case_sensitive = self._boolean("usecase", False)
         elif q.qtype == "numerical" and el.find("units/unit") is not None:
-            self.problems.append((self.lines[el.find("units/unit")], "units are not supported"))
+            self.problems.append((self.lines[el.find("units/unit")], _l("units are not supported")))
         for a in el.findall("answer"):
             line = self.lines[a]
             raw = a.get("fraction", "0")
             fraction = fraction_from_percent(raw)
             if fraction is None:
-                self.problems.append((line, f'the grade "{raw}" is not a number'))
+                self.problems.append((line, _l('the grade "%(text)s" is not a number', text=raw)))
                 continue
             text = _text(a, "") if a.find("text") is not None else (a.text or "").strip(WS)
             answer = Answer(text, fraction, _text(a, "feedback"))
@@ -198,7 +214,9 @@ class _Reader:
                 raw = (a.findtext("tolerance") or "").strip(WS)
                 answer.tolerance = number(raw)
                 if answer.tolerance is None:
-                    self.problems.append((line, f'the tolerance "{raw}" is not a number'))
+                    self.problems.append(
+                        (line, _l('the tolerance "%(text)s" is not a number', text=raw))
+                    )
             q.answers.append(answer)
             self.item_lines.append(line)
         if q.qtype == "truefalse":  # true first, whatever the file's order
@@ -212,7 +230,9 @@ class _Reader:
             return default
         value = _BOOLEAN.get((child.text or "").strip(WS).lower())
         if value is None:
-            self.problems.append((self.lines[child], f"<{tag}> must be true or false"))
+            self.problems.append(
+                (self.lines[child], _l("<%(tag)s> must be true or false", tag=tag))
+            )
             return default
         return value
 
@@ -222,7 +242,7 @@ class _Reader:
             return default
         value = number(child.text or "")
         if value is None:
-            self.problems.append((self.lines[child], f"<{tag}> must be a number"))
+            self.problems.append((self.lines[child], _l("<%(tag)s> must be a number", tag=tag)))
             return default
         return tidy(value)
 

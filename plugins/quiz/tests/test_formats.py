@@ -1059,3 +1059,56 @@ def test_formats_by_name():
 )
 def test_format_from_a_file_name(filename, fmt):
     assert formats.guess(filename) == fmt
+
+
+# -- Problems in the user's language --------------------------------------------------
+
+WORDED_BADLY = "::N::Angka {#tiga}\n\n::E::Ceritakan. {}\n\n::M::Pilih. {~a ~b}\n"
+
+
+def test_problems_are_worded_in_the_language_of_the_request(app):
+    """Worded when shown: in Bahasa Indonesia (the default) or English (the session's
+    locale); a file's text quoted in a message is still escaped on a page."""
+    from flask import render_template_string, session
+
+    from plugins.quiz import banks
+
+    with pytest.raises(FormatError) as exc:
+        gift.parse(WORDED_BADLY)
+    with pytest.raises(FormatError) as empty:
+        banks.parse_file("moodle-xml", b"  \n")
+    english = [
+        (1, '"tiga" is not a number'),
+        (3, "essay questions are not supported"),
+        (5, "a multiple-choice question needs a correct answer (mark it with =)"),
+    ]
+    with app.test_request_context():
+        assert [(n, str(m)) for n, m in exc.value.problems] == [
+            (1, '"tiga" bukan angka'),
+            (3, "soal esai tidak didukung"),
+            (5, "soal pilihan ganda memerlukan jawaban yang benar (tandai dengan =)"),
+        ]
+        assert str(exc.value).startswith('line 1: "tiga" bukan angka; line 3: soal esai')
+        assert [str(m) for _n, m in empty.value.problems] == ["berkas kosong"]
+        quoted = common.lazy_gettext('"%(text)s" is not a number', text="<b>3</b>")
+        assert render_template_string("{{ m }}", m=quoted) == (
+            "&#34;&lt;b&gt;3&lt;/b&gt;&#34; bukan angka"
+        )
+    with app.test_request_context():
+        session["locale"] = "en"
+        assert [(n, str(m)) for n, m in exc.value.problems] == english
+        assert [str(m) for _n, m in empty.value.problems] == ["the file is empty"]
+    with app.app_context():  # the CLI: an app but no request, so English
+        assert [(n, str(m)) for n, m in exc.value.problems] == english
+    assert exc.value.problems == english  # and English outside the app
+
+
+def test_the_cli_words_problems_in_english(app, tmp_path):
+    broken = tmp_path / "broken.gift"
+    broken.write_text(WORDED_BADLY, encoding="utf-8")
+    out = app.test_cli_runner().invoke(
+        args=["questions", "import", "--bank", "ts-9", "--format", "gift", str(broken)]
+    )
+    assert out.exit_code != 0
+    assert f'{broken}:1: "tiga" is not a number\n' in out.output
+    assert f"{broken}:3: essay questions are not supported\n" in out.output

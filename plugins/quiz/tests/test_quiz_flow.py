@@ -254,3 +254,33 @@ def test_roles_and_ownership(live_tool, lms, browser):
         assert "quiz/" in page.text and "/start" not in page.text
         assert mentor.get(live_tool.url(f"/c/{ctx}/quiz/attempt/{aid}")).status_code == 200
         assert mentor.get(live_tool.url(f"/c/{ctx}/quiz/banks/gp-pedagogik-a")).status_code == 403
+
+
+def test_racing_submits_finish_an_attempt_once(live_tool, lms, browser):
+    """Double clicks and an autosave racing a submit: graded once, answers as graded."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lti_tool.models import ActivityScore
+
+    app = live_tool.app
+    page = open_quiz(live_tool, lms, browser)
+    begun = start(live_tool, browser, page.text)
+    aid, ctx = attempt_id(begun.url), ctx_of(begun.url)
+    attempt = load_attempt(app, aid)
+    right, wrong = form_for(attempt), form_for(attempt, right=set())
+    submit = live_tool.url(f"/c/{ctx}/quiz/attempt/{aid}/submit")
+    save = live_tool.url(f"/c/{ctx}/quiz/attempt/{aid}/save")
+    with ThreadPoolExecutor(6) as pool:
+        futures = [pool.submit(browser.post, submit, data=right) for _ in range(3)]
+        futures += [pool.submit(browser.post, save, data=wrong, headers=AUTOSAVE) for _ in range(3)]
+        statuses = [f.result().status_code for f in futures]
+    assert all(s in (200, 409) for s in statuses), statuses
+    att = load_attempt(app, aid)
+    assert att.state == "finished"
+    # what is stored is what was graded
+    from plugins.quiz import engine
+
+    assert engine.grade(att.slots, att.answers).percent == Decimal(att.percent)
+    with app.app_context():
+        (score,) = session().scalars(select(ActivityScore)).all()
+        assert score.version == 1 and score.score == att.percent
