@@ -24,8 +24,12 @@ def report_score(
     score: Decimal,
     max_score: Decimal,
     source: str,
+    comment: str | None = None,
 ) -> ActivityScore:
-    """Store the user's score for the activity (the caller commits)."""
+    """Store the user's score for the activity and, when it changed, queue it (and the
+    final score) for the LMS gradebook in the same transaction (the caller commits)."""
+    from grading import passback
+
     if not isinstance(score, Decimal) or not isinstance(max_score, Decimal):
         raise TypeError("scores are Decimal")
     if max_score <= 0 or score < 0 or score > max_score:
@@ -52,6 +56,9 @@ def report_score(
     elif (row.score, row.max_score) != (text, top):
         row.score, row.max_score, row.source = text, top, source
         row.version += 1
+    else:
+        return row
+    passback.score_changed(db, context_pk, activity, user_id, score, max_score, comment)
     return row
 
 

@@ -57,6 +57,8 @@ def create_app(config: Any = None) -> Flask:
     extensions.init_app(app)
 
     from lti_tool.lti.views import bp as lti_bp
+    from lti_tool.web.gradebook_export import bp as gradebook_export_bp
+    from lti_tool.web.grades import bp as grades_bp
     from lti_tool.web.meetings import bp as meetings_bp
     from lti_tool.web.reports import bp as reports_bp
     from lti_tool.web.score_import import bp as score_import_bp
@@ -71,6 +73,8 @@ def create_app(config: Any = None) -> Flask:
     app.register_blueprint(reports_bp)
     app.register_blueprint(scores_bp)
     app.register_blueprint(score_import_bp)
+    app.register_blueprint(gradebook_export_bp)
+    app.register_blueprint(grades_bp)
     for plugin in app.extensions["lti_activities"]:
         if plugin.blueprint is not None:
             app.register_blueprint(plugin.blueprint)

@@ -27,7 +27,16 @@ def main() -> None:
 
 def register_commands(app) -> None:
     """Commands are attached to the app so `flask --app lti_tool` sees them too."""
-    commands = [db_group, platforms_group, keys_group, templates_group, init, serve, cleanup]
+    commands = [
+        db_group,
+        platforms_group,
+        keys_group,
+        templates_group,
+        grades_group,
+        init,
+        serve,
+        cleanup,
+    ]
     commands += [p.cli for p in app.extensions["lti_activities"] if p.cli is not None]
     for command in commands:
         if command.name not in app.cli.commands:
@@ -385,3 +394,64 @@ def cleanup() -> None:
         for what, n in plugin.housekeeping(db, utcnow()).items():
             click.echo(f"{plugin.name}: {what}: {n}")
     db.commit()
+
+
+# -- gradebook passback -----------------------------------------------------------------
+@click.group("grades")
+def grades_group() -> None:
+    """Scores on their way to the LMS gradebooks (AGS)."""
+
+
+@grades_group.command("sync")
+@click.option("--context", "context_pk", type=int, default=None, help="Only this course (id).")
+@click.option("--all", "resend_failed", is_flag=True, help="Also retry failed scores now.")
+@with_appcontext
+def grades_sync(context_pk: int | None, resend_failed: bool) -> None:
+    """Deliver every score that is due now (and with --all, the failed ones too)."""
+    from grading.delivery import deliver_due
+    from grading.outbox import retry_failed
+    from lti_tool.lti.http import http_session
+
+    db = db_session()
+    if resend_failed:
+        click.echo(f"{retry_failed(db, context_pk)} failed score(s) queued again")
+        db.commit()
+    key = current_app.extensions["lti_registry"].signing_key(db)
+    total = 0
+    while True:
+        out = deliver_due(db, key, http_session(), context_pk=context_pk)
+        total += out.delivered
+        for err in out.errors[:5]:
+            click.echo(f"  LMS: {err}", err=True)
+        if out.retried or not (out.delivered + out.failed + out.superseded):
+            break  # done, or the rest waits for its retry time
+    click.echo(f"{total} delivered")
+    _grades_status(db, context_pk)
+
+
+@grades_group.command("status")
+@click.option("--context", "context_pk", type=int, default=None, help="Only this course (id).")
+@with_appcontext
+def grades_status(context_pk: int | None) -> None:
+    """Scores per state, and the failed ones with the LMS's answer."""
+    _grades_status(db_session(), context_pk)
+
+
+def _grades_status(db, context_pk: int | None) -> None:
+    from grading.outbox import status
+
+    st = status(db, context_pk)
+    click.echo(
+        "pending {pending}  sending {sending}  delivered {delivered}  failed {failed}".format(
+            **st.counts
+        )
+    )
+    if st.last_delivered:
+        click.echo(f"last delivered {st.last_delivered:%Y-%m-%d %H:%M:%S} UTC")
+    if st.next_try:
+        click.echo(f"next try {st.next_try:%Y-%m-%d %H:%M:%S} UTC")
+    for row in st.failed:
+        click.echo(
+            f"failed\tcontext {row.context_pk}\tuser {row.user_id}\t{row.resource_id}\t"
+            f"{row.last_status or '-'}\t{(row.last_error or '')[:200]}"
+        )

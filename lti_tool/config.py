@@ -59,6 +59,9 @@ class Config:
     LTI_LAUNCH_DATA_TTL = 8 * 3600
     # Timeout of every call to a platform (seconds).
     HTTP_TIMEOUT = 10
+    # How scores reach the LMS gradebook: "thread" (a worker thread in each server
+    # process), or "off" (only `lti-tool grades sync` delivers; tests drive it).
+    GRADES_WORKER = "thread"
 
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
     # Static files are fingerprinted (`?v=<hash>`), so they may be cached for a year;
@@ -82,6 +85,7 @@ class DevelopmentConfig(Config):
 class TestingConfig(Config):
     TESTING = True
     LTI_KEYSET_MIN_REFETCH_SECONDS = 0
+    GRADES_WORKER = "off"
 
 
 class ProductionConfig(Config):

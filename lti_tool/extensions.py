@@ -63,6 +63,9 @@ def init_app(app: Flask) -> None:
     invalidate_on_commit(
         database, "catalog", (CourseModule, CourseBlock, Activity), catalog.invalidate
     )
+    from grading import worker
+
+    worker.init_app(app)
 
 
 def invalidate_on_commit(

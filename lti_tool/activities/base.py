@@ -71,6 +71,14 @@ class ActivityType:
         return None
 
     @classmethod
+    def review_url(
+        cls, context_id: int, module_key: str, activity: Any, user_id: int
+    ) -> str | None:
+        """Where staff review one peserta's work in this activity (an LTI submission
+        review launch from the LMS gradebook lands there); by default the staff page."""
+        return cls.staff_url(context_id, module_key, activity)
+
+    @classmethod
     def housekeeping(cls, db: Any, now: Any) -> dict[str, int]:
         """Periodic work (run by `lti-tool cleanup`); returns what was done, counted."""
         return {}

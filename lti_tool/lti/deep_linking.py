@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from lti_tool.models import Activity, CourseBlock, CourseModule
 
 DL_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+#: The AGS activityProgress values at which the gradebook offers a submission review.
+REVIEWABLE_STATUS = ["Submitted", "Completed"]
 
 
 @dataclass(frozen=True)
@@ -80,10 +82,17 @@ def _activity(module: CourseModule, block: CourseBlock, activity: Activity) -> P
 
 
 def resources(chosen: list[Placeable], base_url: str) -> list[DeepLinkResource]:
-    """One ltiResourceLink per chosen thing; gradable ones carry a lineItem."""
+    """One ltiResourceLink per chosen thing; gradable ones carry a lineItem.
+
+    An activity's line item also carries `submissionReview` (LTI Submission Review):
+    the LMS gradebook then offers to open a peserta's work in the tool with an
+    LtiSubmissionReviewRequest, launched to `url` (the activity page; the launch
+    finds the activity from it or from the line item and opens the review of that
+    peserta's work). A module's final score column has no single work to review."""
     out = []
     for item in chosen:
-        res = DeepLinkResource().set_title(item.title).set_url(base_url + item.path)
+        url = base_url + item.path
+        res = DeepLinkResource().set_title(item.title).set_url(url)
         res.set_custom_params({"tool_ref": item.ref})
         if item.graded:
             line = LineItem()
@@ -92,6 +101,8 @@ def resources(chosen: list[Placeable], base_url: str) -> list[DeepLinkResource]:
             line.set_resource_id(item.ref)
             if item.tag:
                 line.set_tag(item.tag)
+            if item.kind == "activity":
+                line.set_submission_review(list(REVIEWABLE_STATUS), url=url)
             res.set_lineitem(line)
         out.append(res)
     return out

@@ -70,6 +70,27 @@ MESSAGES = {
         _l("Your role in this course does not give access to this tool."),
         _l("Give the user a Learner, Mentor, Instructor or Administrator role."),
     ),
+    # LtiSubmissionReviewRequest: a staff member opens a peserta's work from the gradebook.
+    "review_not_staff": (
+        _l("Only the pengampu, an admin kelas or the peserta's mentor can review submissions."),
+        _l("Submission review launches are accepted from Instructor, Mentor or Administrator."),
+    ),
+    "review_unknown_user": (
+        _l("The peserta whose work is to be reviewed is not known to the tool."),
+        _l("The for_user of the launch has never opened the tool nor been synced from the roster."),
+    ),
+    "review_not_peserta": (
+        _l("The person whose work is to be reviewed is not a peserta of this course."),
+        _l("The for_user of the launch has no Learner membership in this course in the tool."),
+    ),
+    "review_not_mentor": (
+        _l("You can review the work of the peserta of your own rombel only."),
+        _l("A mentor may only review peserta of a rombel they accompany."),
+    ),
+    "review_no_activity": (
+        _l("The tool could not tell which activity's work to review."),
+        _l("The line item and the review URL of the launch name no activity of the tool."),
+    ),
     "registration_failed": (
         _l("The tool could not be registered with this platform."),
         _l("Check the registration link and try again, or register the tool manually."),

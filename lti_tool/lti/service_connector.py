@@ -19,7 +19,8 @@ MARGIN = 30  # seconds before expiry when a token is no longer used
 
 class ToolServiceConnector(ServiceConnector):
     def _key(self, scope_key: str) -> str:
-        return f"{self._registration.get_client_id()}|{scope_key}"
+        reg = self._registration
+        return f"{reg.get_issuer()}|{reg.get_client_id()}|{scope_key}"
 
     def _get_cached_access_token(self, scope_key: str) -> str | None:
         with _lock:
@@ -31,6 +32,13 @@ class ToolServiceConnector(ServiceConnector):
     def _cache_access_token(self, scope_key: str, access_token: str, expires_in: float) -> None:
         with _lock:
             _tokens[self._key(scope_key)] = (access_token, time.monotonic() + expires_in - MARGIN)
+
+
+def forget_token(connector: ToolServiceConnector, scopes) -> None:
+    """Drop the cached token of one registration and scope set (the LMS said 401)."""
+    key = connector._key(connector._scope_key(sorted(scopes)))
+    with _lock:
+        _tokens.pop(key, None)
 
 
 def forget_tokens() -> None:

@@ -16,7 +16,15 @@ Security Framework asks for is done, in this order, before anything is written:
  6. nonce equals the one bound to the state and was never accepted before;
  7. target_link_uri equals the one the login was started for;
  8. deployment id registered for this client;
- 9. message type, LTI version and the claims each message type requires (pylti1p3).
+ 9. message type, LTI version and the claims each message type requires (pylti1p3),
+    with the submission review claims checked more strictly than pylti1p3 does.
+
+Accepted message types: LtiResourceLinkRequest, LtiDeepLinkingRequest and
+LtiSubmissionReviewRequest (LTI Submission Review / AGS 2.0: a staff member opens a
+peserta's work from the gradebook). A review launch needs, besides the common
+claims, `for_user` with a non-empty `user_id` (the reviewed peserta's `sub`) and the
+AGS endpoint claim with the reviewed `lineitem` URL; `resource_link` is optional
+(a line item need not belong to a resource link).
 """
 
 from __future__ import annotations
@@ -48,6 +56,8 @@ from lti_tool.lti.toolconf import DbToolConf, registration_for
 from lti_tool.services.launch_sql import run
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+SUBMISSION_REVIEW = "LtiSubmissionReviewRequest"
 _FORBIDDEN_HEADERS = ("jwk", "jku", "x5u", "x5c")
 
 
@@ -115,6 +125,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         self._check_nonce(claims)
         self._check_target(claims)
         self._check_deployment(claims)
+        self._check_review_claims(claims)  # first: pylti1p3 would trip on a wrong type
         try:
             self.validate_message()
         except LtiException as exc:
@@ -240,6 +251,23 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         target = claims.get(CLAIM + "target_link_uri")
         if target != self.state.target_link_uri:
             raise LtiError("target_mismatch", f"{target!r} != {self.state.target_link_uri!r}")
+
+    def _check_review_claims(self, claims: dict[str, Any]) -> None:
+        """pylti1p3 only asks that `for_user` contain a `user_id` key and the AGS claim a
+        `lineitem` key: `for_user` must be an object, both values non-empty."""
+        if claims.get(CLAIM + "message_type") != SUBMISSION_REVIEW:
+            return
+        for_user = claims.get(CLAIM + "for_user")
+        if not isinstance(for_user, dict):
+            raise LtiError("bad_message", "for_user must be an object")
+        user_id = for_user.get("user_id")
+        # A string by the spec; Moodle sends its numeric user id as a JSON number.
+        if isinstance(user_id, bool) or not isinstance(user_id, str | int) or not str(user_id):
+            raise LtiError("bad_message", "for_user.user_id must be a non-empty string")
+        ags = claims.get(AGS_ENDPOINT)
+        lineitem = ags.get("lineitem") if isinstance(ags, dict) else None
+        if not isinstance(lineitem, str) or not lineitem:
+            raise LtiError("bad_message", "the AGS claim must name the reviewed lineitem")
 
     def _check_deployment(self, claims: dict[str, Any]) -> None:
         assert self.platform is not None

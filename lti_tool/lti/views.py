@@ -34,7 +34,7 @@ from lti_tool.lti.validation import ToolMessageLaunch, ValidatorSettings
 from lti_tool.models import Deployment, LaunchData, Platform
 from lti_tool.services import keys as key_service
 from lti_tool.services.launches import DL_REQUEST, locale_of, record_launch
-from lti_tool.web.auth import current_user_id, sign_in, target_url
+from lti_tool.web.auth import current_user_id, review_url, sign_in, target_url
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
 
@@ -129,6 +129,8 @@ def launch():
     sign_in(outcome)
     if outcome.message_type == DL_REQUEST:
         response = redirect(url_for("lti.deep_link_picker", launch_id=outcome.launch_id), 303)
+    elif outcome.review is not None:  # LtiSubmissionReviewRequest, from the gradebook
+        response = redirect(review_url(outcome), 303)
     else:
         # The first page is rendered in the launch response itself: one round trip
         # less on a slow mobile connection. The page replaces its URL in the

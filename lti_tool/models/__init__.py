@@ -2,7 +2,7 @@
 
 from lti_tool.models.completion import ActivityCompletion
 from lti_tool.models.course import Activity, CourseBlock, CourseModule
-from lti_tool.models.grades import ActivityScore
+from lti_tool.models.grades import ActivityScore, GradeOutbox, LineItem
 from lti_tool.models.instance import CourseInstance, DueOverride
 from lti_tool.models.keys import ToolKey
 from lti_tool.models.launch import LaunchData, RegistrationInvite, UsedNonce
@@ -24,7 +24,9 @@ __all__ = [
     "CourseModule",
     "Deployment",
     "DueOverride",
+    "GradeOutbox",
     "LaunchData",
+    "LineItem",
     "ManualScore",
     "MeetingAttendance",
     "MeetingRecord",

@@ -18,14 +18,17 @@ from lti_tool.db import utcnow
 from lti_tool.lti.errors import LtiError
 from lti_tool.lti.registry import PlatformInfo
 from lti_tool.models import LaunchData
+from lti_tool.services import submission_review
 from lti_tool.services.launch_sql import run
 from lti_tool.services.roles import ADMIN, PENGAMPU, programme_role
+from lti_tool.services.submission_review import SR_REQUEST, ReviewTarget
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 DL_REQUEST = "LtiDeepLinkingRequest"
 NO_CONTEXT = "__no_context__"
+_EVENTS = {DL_REQUEST: "deep_link", SR_REQUEST: "submission_review"}
 
 
 @dataclass
@@ -42,6 +45,8 @@ class LaunchOutcome:
     resource_link_id: int | None
     target_link_uri: str
     locale: str | None
+    #: For an LtiSubmissionReviewRequest: whose work, in which activity.
+    review: ReviewTarget | None = None
 
 
 def locale_of(claims: dict[str, Any]) -> str | None:
@@ -86,6 +91,8 @@ def record_launch(
         raise LtiError("no_role", f"roles {roles!r} map to no programme role", status=403)
     if message_type == DL_REQUEST and role not in (PENGAMPU, ADMIN):
         raise LtiError("no_role", "only a pengampu or admin can place content", status=403)
+    if message_type == SR_REQUEST:
+        submission_review.check_role(role)
 
     now = utcnow()
     locale = locale_of(claims)
@@ -141,8 +148,14 @@ def record_launch(
 
     target = claims.get(CLAIM + "target_link_uri", "")
     link_id = None
+    review = None
     rl = claims.get(CLAIM + "resource_link") or {}
-    if rl.get("id"):
+    if message_type == SR_REQUEST:
+        # The review URL is not the link's target: the resource link is only looked up.
+        review, link_id = submission_review.resolve(
+            db, platform.issuer, claims, context_pk=context_id, viewer_id=user_id, role=role
+        )
+    elif rl.get("id"):
         link_id = run(
             db,
             "resource_link",
@@ -176,8 +189,8 @@ def record_launch(
             "context_pk": context_id,
             "resource_link_pk": link_id,
             "role": role,
-            "event": "deep_link" if message_type == DL_REQUEST else "launch",
-            "detail": target[:2000],
+            "event": _EVENTS.get(message_type, "launch"),
+            "detail": (target if review is None else review.describe())[:2000],
         },
     )
     return LaunchOutcome(
@@ -191,6 +204,7 @@ def record_launch(
         resource_link_id=link_id,
         target_link_uri=target,
         locale=locale,
+        review=review,
     )
 
 

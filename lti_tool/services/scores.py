@@ -88,6 +88,9 @@ def set_manual(
             changed_by=by,
         )
     )
+    from grading.passback import final_changed
+
+    final_changed(db, inst.context_pk, inst.module_key, user_id)
     return True
 
 

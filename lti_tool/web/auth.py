@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, g, session, url_for
 
 from lti_tool.db import session as db_session
-from lti_tool.models import User
+from lti_tool.models import Activity, User
 
 if TYPE_CHECKING:
     from lti_tool.services.launches import LaunchOutcome
@@ -105,3 +105,21 @@ def target_url(outcome: LaunchOutcome) -> str:
             "web.activity", ctx=ctx, module_key=module, block_key=parts[2], activity_key=parts[3]
         )
     return url_for("web.course_home", ctx=ctx)
+
+
+def review_url(outcome: LaunchOutcome) -> str:
+    """Where a submission review launch lands: the activity type's review of that
+    peserta's work (by default its staff page), else the activity page itself."""
+    review = outcome.review
+    assert review is not None
+    ctx = outcome.context_id
+    activity = db_session().get(Activity, review.activity_id)
+    plugin = current_app.extensions["lti_activities"].get(activity.type) if activity else None
+    url = plugin.review_url(ctx, review.module_key, activity, review.user_id) if plugin else None
+    return url or url_for(
+        "web.activity",
+        ctx=ctx,
+        module_key=review.module_key,
+        block_key=review.block_key,
+        activity_key=review.activity_key,
+    )
