@@ -2,7 +2,7 @@
 
 Each row is claimed before it is sent (so several workers never send one twice) and
 settled after: delivered; retried later with exponential backoff and jitter on
-timeouts, 5xx and 429 (RetryLaterError-After honoured); failed, with the LMS's answer, on other
+timeouts, 5xx and 429 (Retry-After honoured); failed, with the LMS's answer, on other
 4xx. A row whose worker died mid-delivery is claimed again after CLAIM_TIMEOUT. One
 access token per platform and scope set is reused until it expires and refreshed once
 on a 401. The line item of a column is the deep-linking one (found by its resourceId)
@@ -14,6 +14,9 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -87,7 +90,7 @@ def backoff(tries: int, rng: random.Random | None = None) -> float:
 
 
 def retry_after(value: str | None) -> float | None:
-    """RetryLaterError-After as seconds (delta-seconds or an HTTP date)."""
+    """Retry-After as seconds (delta-seconds or an HTTP date)."""
     if not value:
         return None
     value = value.strip()
@@ -111,27 +114,40 @@ class Client:
         )
         self.http = http
         self.scopes = sorted(set(scopes))
+        # Threads posting in parallel share one token: one fetch, one refresh.
+        self._lock = threading.Lock()
 
     def _token(self) -> str:
-        try:
-            return self.connector.get_access_token(self.scopes)
-        except requests.RequestException as exc:
-            raise RetryLaterError(None, f"token request failed: {exc}") from exc
-        except Exception as exc:  # pylti1p3 raises its own errors for token answers
-            raise RetryLaterError(None, f"token refused: {exc}") from exc
+        with self._lock:
+            try:
+                return self.connector.get_access_token(self.scopes)
+            except requests.RequestException as exc:
+                raise RetryLaterError(None, f"token request failed: {exc}") from exc
+            except Exception as exc:  # pylti1p3 raises its own errors for token answers
+                raise RetryLaterError(None, f"token refused: {exc}") from exc
+
+    def _expired(self, used: str) -> None:
+        """The LMS refused `used`: forget it, unless another thread already has."""
+        with self._lock:
+            if (
+                self.connector._get_cached_access_token(self.connector._scope_key(self.scopes))
+                == used
+            ):
+                forget_token(self.connector, self.scopes)
 
     def call(self, method: str, url: str, **kwargs) -> requests.Response:
         """One AGS request; a 401 refreshes the token once."""
+        headers = dict(kwargs.pop("headers", {}) or {})
         for attempt in (1, 2):
-            headers = dict(kwargs.pop("headers", {}) or {})
-            headers["Authorization"] = f"Bearer {self._token()}"
+            used = self._token()
             try:
-                resp = self.http.request(method, url, headers=headers, **kwargs)
+                resp = self.http.request(
+                    method, url, headers={**headers, "Authorization": f"Bearer {used}"}, **kwargs
+                )
             except requests.RequestException as exc:
                 raise RetryLaterError(None, f"{type(exc).__name__}: {exc}") from exc
             if resp.status_code == 401 and attempt == 1:
-                forget_token(self.connector, self.scopes)
-                kwargs["headers"] = {k: v for k, v in headers.items() if k != "Authorization"}
+                self._expired(used)
                 continue
             return self._check(resp)
         return self._check(resp)
@@ -143,9 +159,7 @@ class Client:
             return resp
         detail = f"{status} {resp.text[:500]}".strip()
         if status == 429 or status >= 500 or status in (401, 408):
-            raise RetryLaterError(
-                status, detail, retry_after(resp.headers.get("RetryLaterError-After"))
-            )
+            raise RetryLaterError(status, detail, retry_after(resp.headers.get("Retry-After")))
         raise RefusedError(status, detail)
 
 
@@ -230,108 +244,133 @@ def score_body(row: GradeOutbox, user: User) -> dict:
     return body
 
 
-def _claim(db: Session, row_id: int, now: datetime) -> bool:
-    claimed = db.execute(
-        update(GradeOutbox)
-        .where(GradeOutbox.id == row_id, GradeOutbox.state == "pending")
-        .values(state="sending", claimed_at=now)
-    )
-    db.commit()
-    return claimed.rowcount == 1
-
-
 def deliver_due(
     db: Session,
     key: Any,
     http: requests.Session,
     *,
     now: datetime | None = None,
-    limit: int = 200,
+    limit: int = 500,
     context_pk: int | None = None,
     clients: dict | None = None,
+    parallel: int = 8,
 ) -> Outcome:
-    """Send the due outbox rows (oldest first); each is settled in its own commit."""
+    """Send the due outbox rows, oldest first: claim a batch in one statement, find
+    the line items (in the database's thread), post the scores `parallel` at a time,
+    then settle the batch in one commit."""
     now = now or utcnow()
     out = Outcome()
     db.execute(  # rows of a worker that died mid-delivery
         update(GradeOutbox)
         .where(GradeOutbox.state == "sending", GradeOutbox.claimed_at < now - CLAIM_TIMEOUT)
-        .values(state="pending")
+        .values(state="pending", claim=None)
     )
-    db.commit()
     query = select(GradeOutbox.id).where(
         GradeOutbox.state == "pending", GradeOutbox.next_try_at <= now
     )
     if context_pk is not None:
         query = query.where(GradeOutbox.context_pk == context_pk)
     ids = list(db.scalars(query.order_by(GradeOutbox.id).limit(limit)))
-    clients = {} if clients is None else clients
-    for row_id in ids:
-        if not _claim(db, row_id, now):
-            continue
-        row = db.get(GradeOutbox, row_id)
-        db.refresh(row)
-        _deliver(db, row, key, http, clients, out, now)
+    if not ids:
         db.commit()
+        return out
+    token = uuid.uuid4().hex
+    db.execute(
+        update(GradeOutbox)
+        .where(GradeOutbox.id.in_(ids), GradeOutbox.state == "pending")
+        .values(state="sending", claimed_at=now, claim=token)
+    )
+    db.commit()
+    rows = list(
+        db.scalars(select(GradeOutbox).where(GradeOutbox.claim == token).order_by(GradeOutbox.id))
+    )
+    users = {
+        u.id: u for u in db.scalars(select(User).where(User.id.in_({r.user_id for r in rows})))
+    }
+    clients = {} if clients is None else clients
+    lineitems: dict[tuple[int, str], str] = {}
+    jobs = []
+    for row in rows:
+        row.tries += 1
+        row.claimed_at, row.claim = None, None
+        try:
+            context, client = _client_for(db, row, key, http, clients)
+            cache_key = (row.context_pk, row.resource_id)
+            url = lineitems.get(cache_key)
+            if url is None:
+                url = lineitems[cache_key] = _lineitem_url(db, client, context, row)
+            jobs.append((row, client, url, score_body(row, users[row.user_id])))
+        except (RetryLaterError, RefusedError) as exc:
+            _settle_error(db, row, exc, out, now)
+    db.commit()  # line items found or created, and rows that could not even be posted
+
+    def post(job):
+        _row, client, url, body = job
+        try:
+            client.call("POST", scores_url(url), json=body, headers={"Content-Type": SCORE_TYPE})
+        except (RetryLaterError, RefusedError) as exc:
+            return exc
+        return None
+
+    if len(jobs) > 1 and parallel > 1:
+        with ThreadPoolExecutor(min(parallel, len(jobs))) as pool:
+            results = list(pool.map(post, jobs))
+    else:
+        results = [post(job) for job in jobs]
+    for (row, _client, _url, _body), exc in zip(jobs, results, strict=True):
+        if exc is None:
+            row.state, row.delivered_at = "delivered", now
+            row.last_status, row.last_error = 200, None
+            out.delivered += 1
+        else:
+            _settle_error(db, row, exc, out, now, posted=True)
+    db.commit()
     return out
 
 
-def _deliver(db, row, key, http, clients, out: Outcome, now: datetime) -> None:
-    row.tries += 1
-    row.claimed_at = None
-    try:
-        context = db.get(Context, row.context_pk)
-        platform = db.get(Platform, context.platform_id) if context.platform_id else None
-        if platform is None or not platform.is_active:
-            raise RefusedError(None, "the course's LMS registration is missing or not active")
-        ags = (context.services or {}).get("ags") or {}
-        scopes = ags.get("scope") or [SCOPE_LINEITEM, SCOPE_SCORE]
-        client = clients.get((platform.id, tuple(sorted(scopes))))
-        if client is None:
-            client = clients[(platform.id, tuple(sorted(scopes)))] = Client(
-                platform, key, http, scopes
+def _client_for(db: Session, row: GradeOutbox, key, http, clients) -> tuple[Context, Client]:
+    context = db.get(Context, row.context_pk)
+    platform = db.get(Platform, context.platform_id) if context.platform_id else None
+    if platform is None or not platform.is_active:
+        raise RefusedError(None, "the course's LMS registration is missing or not active")
+    ags = (context.services or {}).get("ags") or {}
+    scopes = tuple(sorted(ags.get("scope") or [SCOPE_LINEITEM, SCOPE_SCORE]))
+    client = clients.get((platform.id, scopes))
+    if client is None:
+        client = clients[(platform.id, scopes)] = Client(platform, key, http, scopes)
+    return context, client
+
+
+def _settle_error(
+    db: Session,
+    row: GradeOutbox,
+    exc: RetryLaterError | RefusedError,
+    out: Outcome,
+    now: datetime,
+    posted: bool = False,
+) -> None:
+    """A row the LMS did not take: superseded, retried later, or failed."""
+    if posted and isinstance(exc, RefusedError) and exc.status == 404:
+        # The column was deleted in the LMS: find or make it again on the next try.
+        db.execute(
+            LineItem.__table__.delete().where(
+                LineItem.context_pk == row.context_pk, LineItem.resource_id == row.resource_id
             )
-        url = _lineitem_url(db, client, context, row)
-        user = db.get(User, row.user_id)
-        try:
-            client.call(
-                "POST",
-                scores_url(url),
-                json=score_body(row, user),
-                headers={"Content-Type": SCORE_TYPE},
-            )
-        except RefusedError as exc:
-            if exc.status == 404:  # the column was deleted in the LMS: find or make it again
-                db.execute(
-                    LineItem.__table__.delete().where(
-                        LineItem.context_pk == context.id,
-                        LineItem.resource_id == row.resource_id,
-                    )
-                )
-                raise RetryLaterError(404, exc.detail, 0) from exc
-            if exc.status == 409 and _newer_delivered(db, row):
-                row.state, row.last_status, row.last_error = "superseded", 409, exc.detail
-                out.superseded += 1
-                return
-            raise
-    except RetryLaterError as exc:
-        row.last_status, row.last_error = exc.status, exc.detail
-        if row.tries >= MAX_TRIES:
-            row.state = "failed"
-            out.failed += 1
-        else:
-            wait = exc.after if exc.after is not None else backoff(row.tries)
-            row.state, row.next_try_at = "pending", now + timedelta(seconds=wait)
-            out.retried += 1
-        out.errors.append(exc.detail)
+        )
+        exc = RetryLaterError(404, exc.detail, 0)
+    if posted and isinstance(exc, RefusedError) and exc.status == 409 and _newer_delivered(db, row):
+        row.state, row.last_status, row.last_error = "superseded", 409, exc.detail
+        out.superseded += 1
         return
-    except RefusedError as exc:
-        row.state, row.last_status, row.last_error = "failed", exc.status, exc.detail
+    row.last_status, row.last_error = exc.status, exc.detail
+    out.errors.append(exc.detail)
+    if isinstance(exc, RetryLaterError) and row.tries < MAX_TRIES:
+        wait = exc.after if exc.after is not None else backoff(row.tries)
+        row.state, row.next_try_at = "pending", now + timedelta(seconds=wait)
+        out.retried += 1
+    else:
+        row.state = "failed"
         out.failed += 1
-        out.errors.append(exc.detail)
-        return
-    row.state, row.delivered_at, row.last_status, row.last_error = "delivered", now, 200, None
-    out.delivered += 1
 
 
 def _newer_delivered(db: Session, row: GradeOutbox) -> bool:

@@ -81,6 +81,8 @@ class GradeOutbox(Base):
     tries: Mapped[int] = mapped_column(default=0)
     next_try_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Which delivery run took it (rows are claimed in batches).
+    claim: Mapped[str | None] = mapped_column(String(32), default=None)
     last_status: Mapped[int | None] = mapped_column(default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
