@@ -62,6 +62,7 @@ translations: install-dev
 bench: install-dev
 	$(BIN)/python bench/launch.py
 	$(BIN)/python bench/quiz_burst.py
+	$(BIN)/python bench/upload.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

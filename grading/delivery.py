@@ -199,6 +199,7 @@ def _lineitem_url(db: Session, client: Client, context: Context, row: GradeOutbo
                     "scoreMaximum": float(Decimal(row.score_max)),
                     "resourceId": row.resource_id,
                     **({"tag": row.tag} if row.tag else {}),
+                    **_review(row.resource_id),
                 },
                 headers={"Content-Type": LINEITEM_TYPE, "Accept": LINEITEM_TYPE},
             ).json()
@@ -227,6 +228,21 @@ def _lineitem_url(db: Session, client: Client, context: Context, row: GradeOutbo
         )
     )
     return url
+
+
+def _review(resource_id: str) -> dict:
+    """An activity column lets the LMS open a peserta's submission (Submission Review)."""
+    if not resource_id.startswith("a:"):
+        return {}
+    from flask import current_app
+
+    base = current_app.config.get("PUBLIC_BASE_URL", "")
+    return {
+        "submissionReview": {
+            "reviewableStatus": ["Submitted", "Completed"],
+            "url": f"{base}/course/{resource_id[2:]}",
+        }
+    }
 
 
 def score_body(row: GradeOutbox, user: User) -> dict:
