@@ -269,7 +269,7 @@ def deliver_due(
     limit: int = 500,
     context_pk: int | None = None,
     clients: dict | None = None,
-    parallel: int = 8,
+    parallel: int = 16,
 ) -> Outcome:
     """Send the due outbox rows, oldest first: claim a batch in one statement, find
     the line items (in the database's thread), post the scores `parallel` at a time,
@@ -307,8 +307,7 @@ def deliver_due(
     lineitems: dict[tuple[int, str], str] = {}
     jobs = []
     for row in rows:
-        row.tries += 1
-        row.claimed_at, row.claim = None, None
+        row.tries += 1  # stays claimed (state, claimed_at) until settled below
         try:
             context, client = _client_for(db, row, key, http, clients)
             cache_key = (row.context_pk, row.resource_id)
@@ -335,6 +334,7 @@ def deliver_due(
         results = [post(job) for job in jobs]
     for (row, _client, _url, _body), exc in zip(jobs, results, strict=True):
         if exc is None:
+            row.claimed_at, row.claim = None, None
             row.state, row.delivered_at = "delivered", now
             row.last_status, row.last_error = 200, None
             out.delivered += 1
@@ -366,6 +366,7 @@ def _settle_error(
     posted: bool = False,
 ) -> None:
     """A row the LMS did not take: superseded, retried later, or failed."""
+    row.claimed_at, row.claim = None, None
     if posted and isinstance(exc, RefusedError) and exc.status == 404:
         # The column was deleted in the LMS: find or make it again on the next try.
         db.execute(
@@ -374,9 +375,15 @@ def _settle_error(
             )
         )
         exc = RetryLaterError(404, exc.detail, 0)
-    if posted and isinstance(exc, RefusedError) and exc.status == 409 and _newer_delivered(db, row):
-        row.state, row.last_status, row.last_error = "superseded", 409, exc.detail
-        out.superseded += 1
+    if posted and isinstance(exc, RefusedError) and exc.status == 409:
+        # The LMS holds a score at least as recent as this one. Our timestamps grow
+        # strictly and an older row is never sent after a newer one, so it is this
+        # very score (an earlier try whose answer was lost) or a newer one of ours.
+        if _newer_delivered(db, row):
+            row.state, out.superseded = "superseded", out.superseded + 1
+        else:
+            row.state, row.delivered_at, out.delivered = "delivered", now, out.delivered + 1
+        row.last_status, row.last_error = 409, exc.detail
         return
     row.last_status, row.last_error = exc.status, exc.detail
     out.errors.append(exc.detail)

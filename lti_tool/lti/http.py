@@ -29,9 +29,13 @@ def http_session() -> requests.Session:
 class TimeoutSession(requests.Session):
     """requests has no default timeout; a platform that hangs must not hang a worker."""
 
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, timeout: float, pool: int = 32) -> None:
         super().__init__()
         self._timeout = timeout
+        # Grade passback posts in parallel: keep that many connections per platform.
+        adapter = requests.adapters.HTTPAdapter(pool_connections=8, pool_maxsize=pool)
+        self.mount("https://", adapter)
+        self.mount("http://", adapter)
 
     def request(self, method, url, **kwargs):  # type: ignore[override]
         kwargs.setdefault("timeout", self._timeout)

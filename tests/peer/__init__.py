@@ -12,7 +12,8 @@ Typical use::
 See :class:`TestPlatform` and :mod:`tests.peer.forgeries`.
 """
 
-from . import constants, forgeries
+from . import ags, constants, forgeries
+from .ags import AgsError, FaultHit, FaultRule, GradebookEntry, LineItem
 from .forgeries import REFUSAL_CASES, Forgery, Tamper
 from .forms import HtmlForm, find_form, parse_forms
 from .keys import SigningKey, decode_unverified, encode_jws
@@ -30,6 +31,7 @@ from .platform import (
     RequestRecord,
     ServiceCall,
     TestPlatform,
+    TokenRequestLog,
     TokenRequestRecord,
     ToolRegistration,
     add_query_params,
@@ -46,11 +48,16 @@ __all__ = [
     "PEER_USER_AGENT",
     "REFUSAL_CASES",
     "AccessToken",
+    "AgsError",
     "DeepLinkRequestRecord",
     "DeepLinkReturn",
+    "FaultHit",
+    "FaultRule",
     "Forgery",
+    "GradebookEntry",
     "HtmlForm",
     "LaunchResult",
+    "LineItem",
     "LoopbackCookieJar",
     "RegistrationRecord",
     "RequestRecord",
@@ -58,9 +65,11 @@ __all__ = [
     "SigningKey",
     "Tamper",
     "TestPlatform",
+    "TokenRequestLog",
     "TokenRequestRecord",
     "ToolRegistration",
     "add_query_params",
+    "ags",
     "constants",
     "decode_unverified",
     "encode_jws",

@@ -11,27 +11,33 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+import re
 import secrets
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import jwt
 import pytest
 import requests
 from flask import Flask, jsonify, request
+from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
 from pylti1p3.deep_link import DeepLink
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.dynamic_registration import DynamicRegistration, generate_key_pair
+from pylti1p3.grade import Grade
+from pylti1p3.lineitem import LineItem as PyltiLineItem
 from pylti1p3.registration import Registration
 from pylti1p3.service_connector import REQUESTS_USER_AGENT, ServiceConnector
 from pylti1p3.tool_config import ToolConfDict
 from werkzeug.serving import make_server
 
 from tests.peer import (
+    DEFAULT_CONTEXT,
     REFUSAL_CASES,
     TestPlatform,
     add_query_params,
@@ -708,12 +714,15 @@ def test_token_endpoint_issues_token_for_pylti1p3_assertion(
     assert logged.user_agent == REQUESTS_USER_AGENT
     assert logged.form["grant_type"] == "client_credentials"
 
-    # the AGS/NRPS stand-ins check the bearer token before answering 501
+    # the services check the bearer token, then its scope: a score-only token
+    # may not list line items (RFC 6750 insufficient_scope)
     lineitems = platform.url("/ags/course-ppg-101/lineitems")
     assert requests.get(lineitems, timeout=5).status_code == 401
     with_token = requests.get(lineitems, headers={"Authorization": f"Bearer {token}"}, timeout=5)
-    assert with_token.status_code == 501
-    assert [s.authorized for s in platform.service_calls] == [False, True]
+    assert with_token.status_code == 403
+    assert 'error="insufficient_scope"' in with_token.headers["WWW-Authenticate"]
+    assert [s.authorized for s in platform.service_calls] == [False, False]
+    assert [s.token is not None for s in platform.service_calls] == [False, True]
 
 
 def test_token_endpoint_refuses_replayed_jti(platform: TestPlatform, tool: TinyTool) -> None:
@@ -918,3 +927,787 @@ def test_browser_sends_secure_cookies_on_loopback(tool: TinyTool) -> None:
         for session, expected in ((plain, None), (browser, "1")):
             session.get(tool.url("/cookie/set"))
             assert session.get(tool.url("/cookie/get")).json()["probe"] == expected
+
+
+# --------------------------------------------------------------------------
+# Assignment and Grade Services 2.0
+# --------------------------------------------------------------------------
+
+COURSE = "course-ags-1"
+DEFAULT_CONTEXT_ID = str(DEFAULT_CONTEXT["id"])
+_OMIT: Any = object()
+
+
+def _token_for(
+    platform: TestPlatform, tool: TinyTool, *scopes: str, client_id: str | None = None
+) -> str:
+    """An access token from /token, obtained with a client assertion as a tool does."""
+    cid = client_id or tool.client_id
+    now = int(time.time())
+    claims = {
+        "iss": cid,
+        "sub": cid,
+        "aud": platform.token_url,
+        "iat": now,
+        "exp": now + 60,
+        "jti": secrets.token_hex(8),
+    }
+    assertion = jwt.encode(claims, tool.private_pem, algorithm="RS256", headers={"kid": tool.kid})
+    form = _token_form(assertion, " ".join(scopes or c.AGS_SCOPES))
+    resp = requests.post(platform.token_url, data=form, timeout=5)
+    assert resp.status_code == 200, resp.text
+    return resp.json()["access_token"]
+
+
+def _headers(token: str | None, **extra: str) -> dict[str, str]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    headers.update({k.replace("_", "-"): v for k, v in extra.items()})
+    return headers
+
+
+def _with_suffix(url: str, suffix: str) -> str:
+    """What a correct tool does: put /scores or /results before the URL's query."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=parts.path + suffix))
+
+
+def _ts(second: int, fraction: str = "000") -> str:
+    return f"2026-03-02T09:15:{second:02d}.{fraction}+07:00"
+
+
+def _create_lineitem(
+    platform: TestPlatform,
+    token: str,
+    context_id: str = COURSE,
+    content_type: str = c.MEDIA_LINEITEM,
+    **fields: Any,
+) -> requests.Response:
+    body = {"label": "Tugas 1", "scoreMaximum": 10, **fields}
+    body = {k: v for k, v in body.items() if v is not _OMIT}
+    return requests.post(
+        platform.lineitems_url(context_id),
+        data=json.dumps(body),
+        headers=_headers(token, Content_Type=content_type, Accept=c.MEDIA_LINEITEM),
+        timeout=5,
+    )
+
+
+def _post_score(
+    lineitem_url: str,
+    token: str,
+    *,
+    content_type: str = c.MEDIA_SCORE,
+    timeout: float = 5,
+    **fields: Any,
+) -> requests.Response:
+    body = {
+        "userId": "learner-1",
+        "timestamp": _ts(1),
+        "activityProgress": "Completed",
+        "gradingProgress": "FullyGraded",
+        "scoreGiven": 7,
+        "scoreMaximum": 10,
+        **fields,
+    }
+    body = {k: v for k, v in body.items() if v is not _OMIT}
+    return requests.post(
+        _with_suffix(lineitem_url, "/scores"),
+        data=json.dumps(body),
+        headers=_headers(token, Content_Type=content_type),
+        timeout=timeout,
+    )
+
+
+def _put(url: str, token: str, body: dict[str, Any]) -> requests.Response:
+    return requests.put(
+        url,
+        data=json.dumps(body),
+        headers=_headers(token, Content_Type=c.MEDIA_LINEITEM),
+        timeout=5,
+    )
+
+
+def _get(url: str, token: str | None, accept: str | None = None) -> requests.Response:
+    extra = {"Accept": accept} if accept else {}
+    return requests.get(url, headers=_headers(token, **extra), timeout=5)
+
+
+@pytest.fixture
+def course(platform: TestPlatform, tool: TinyTool) -> str:
+    """A roster with two learners and two members of staff."""
+    platform.set_members(
+        COURSE,
+        [
+            {"user_id": "learner-1"},
+            {"user_id": "learner-2", "roles": ["Learner"]},
+            {"user_id": "learner-3", "roles": ["Learner#GuestLearner"]},
+            {"user_id": "teacher-1", "roles": ["Instructor"]},
+            {"user_id": "ta-1", "roles": ["TeachingAssistant"]},
+        ],
+    )
+    return COURSE
+
+
+@pytest.fixture
+def token(platform: TestPlatform, tool: TinyTool) -> str:
+    return _token_for(platform, tool)
+
+
+def test_ags_create_lineitem_answers_201_with_query_string_url(
+    platform: TestPlatform, tool: TinyTool, course: str, token: str
+) -> None:
+    resp = _create_lineitem(
+        platform,
+        token,
+        resourceId="quiz-7",
+        tag="grade",
+        startDateTime="2026-03-01T00:00:00+07:00",
+        endDateTime="2026-03-08T23:59:59.999+07:00",
+        **{"https://tool.example/ext": {"x": 1}},
+    )
+    assert resp.status_code == 201
+    assert resp.headers["Content-Type"] == c.MEDIA_LINEITEM
+    item = resp.json()
+    type_id = platform.tools[tool.client_id].type_id
+    assert item["id"] == resp.headers["Location"]
+    assert item["id"].startswith(platform.url(f"/ags/{course}/lineitems/"))
+    assert item["id"].endswith(f"/lineitem?type_id={type_id}")  # Moodle's URL shape
+    assert item["label"] == "Tugas 1" and item["scoreMaximum"] == 10
+    assert item["resourceId"] == "quiz-7" and item["tag"] == "grade"
+    assert item["endDateTime"] == "2026-03-08T23:59:59.999+07:00"
+    assert item["https://tool.example/ext"] == {"x": 1}
+    assert platform.lineitems(course) == [item]
+
+    got = _get(item["id"], token, c.MEDIA_LINEITEM)
+    assert got.status_code == 200 and got.json() == item
+    assert got.headers["Content-Type"] == c.MEDIA_LINEITEM
+
+    # /scores goes before the query; appended after it, the POST lands on the
+    # line item itself; without the query, the platform cannot tell the tool
+    assert _post_score(item["id"], token).status_code == 200
+    stray = requests.post(
+        item["id"] + "/scores",
+        data="{}",
+        headers=_headers(token, Content_Type=c.MEDIA_SCORE),
+        timeout=5,
+    )
+    assert stray.status_code == 405 and stray.headers["Allow"] == "GET, PUT, DELETE"
+    bare = _post_score(item["id"].split("?")[0], token, timestamp=_ts(2))
+    assert bare.status_code == 400 and "type_id" in bare.json()["error_description"]
+    assert platform.gradebook(item["id"]) == {"learner-1": 7.0}
+
+
+def test_ags_lineitem_urls_without_query(platform: TestPlatform, course: str, token: str) -> None:
+    platform.lineitem_url_query = "none"
+    item = _create_lineitem(platform, token).json()
+    assert item["id"].endswith("/lineitem")
+    assert _post_score(item["id"], token).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("fields", "status"),
+    [
+        ({"label": _OMIT}, 400),
+        ({"label": "  "}, 400),
+        ({"scoreMaximum": _OMIT}, 400),
+        ({"scoreMaximum": 0}, 400),
+        ({"scoreMaximum": -5}, 400),
+        ({"scoreMaximum": "10"}, 400),
+        ({"scoreMaximum": True}, 400),
+        ({"resourceLinkId": "rl-never-launched"}, 400),
+        ({"tag": 7}, 400),
+        ({"startDateTime": "kemarin"}, 400),
+        ({"startDateTime": "2026-03-01T00:00:00"}, 400),  # no time zone
+        ({"startDateTime": "2026-03-08T00:00:00Z", "endDateTime": "2026-03-01T00:00:00Z"}, 400),
+        ({"content_type": "application/json"}, 415),
+    ],
+)
+def test_ags_create_lineitem_is_validated(
+    platform: TestPlatform, course: str, token: str, fields: dict[str, Any], status: int
+) -> None:
+    resp = _create_lineitem(platform, token, **fields)
+    assert resp.status_code == status, resp.text
+    assert platform.lineitems(course) == []
+    assert platform.service_calls[-1].status == status
+
+
+def test_ags_list_lineitems_filters_and_pages(
+    platform: TestPlatform, course: str, token: str
+) -> None:
+    linked = platform.add_lineitem(course, label="Modul 1", resource_link_id="rl-modul-1")
+    for n in range(5):
+        created = _create_lineitem(
+            platform,
+            token,
+            label=f"Kuis {n}",
+            tag="kuis" if n % 2 else "tugas",
+            resourceId=f"res-{n}",
+            resourceLinkId="rl-modul-1" if n == 4 else None,
+        )
+        assert created.status_code == 201
+
+    container = platform.lineitems_url(course)
+    everything = _get(container, token, c.MEDIA_LINEITEM_CONTAINER)
+    assert everything.status_code == 200 and "Link" not in everything.headers
+    assert everything.headers["Content-Type"] == c.MEDIA_LINEITEM_CONTAINER
+    labels = [i["label"] for i in everything.json()]
+    assert labels == ["Modul 1", "Kuis 0", "Kuis 1", "Kuis 2", "Kuis 3", "Kuis 4"]
+    assert everything.json()[0] == linked
+
+    def labels_of(query: str) -> list[str]:
+        resp = _get(f"{container}?{query}", token, c.MEDIA_LINEITEM_CONTAINER)
+        assert resp.status_code == 200
+        return [i["label"] for i in resp.json()]
+
+    assert labels_of("tag=kuis") == ["Kuis 1", "Kuis 3"]
+    assert labels_of("resource_id=res-2") == ["Kuis 2"]
+    assert labels_of("resource_link_id=rl-modul-1") == ["Modul 1", "Kuis 4"]
+    assert labels_of("resource_link_id=rl-modul-1&tag=tugas") == ["Kuis 4"]
+
+    # limit pages through Link rel="next" (filters kept), until there is none
+    url: str | None = f"{container}?tag=tugas&limit=2"
+    pages = []
+    while url:
+        resp = _get(url, token, c.MEDIA_LINEITEM_CONTAINER)
+        pages.append([i["label"] for i in resp.json()])
+        link = requests.utils.parse_header_links(resp.headers.get("Link", ""))
+        url = next((x["url"] for x in link if x.get("rel") == "next"), None)
+    assert pages == [["Kuis 0", "Kuis 2"], ["Kuis 4"]]
+    assert 'rel="prev"' in resp.headers["Link"] and 'rel="first"' in resp.headers["Link"]
+
+    # the page size the platform imposes on its own
+    platform.ags_page_size = 4
+    first = _get(container, token)
+    assert len(first.json()) == 4 and 'rel="next"' in first.headers["Link"]
+
+    assert _get(container, token, c.MEDIA_LINEITEM).status_code == 406
+    assert _get(container + "?limit=0", token).status_code == 400
+    assert _get(platform.lineitems_url("no-such-course"), token).status_code == 404
+
+
+def test_ags_update_and_delete_lineitem(
+    platform: TestPlatform, tool: TinyTool, course: str, token: str
+) -> None:
+    item = _create_lineitem(platform, token, tag="v1").json()
+    change = {"id": item["id"], "label": "Tugas 1 (revisi)", "scoreMaximum": 20}
+
+    def put(body: dict[str, Any], content_type: str = c.MEDIA_LINEITEM) -> requests.Response:
+        return requests.put(
+            item["id"],
+            data=json.dumps(body),
+            headers=_headers(token, Content_Type=content_type),
+            timeout=5,
+        )
+
+    updated = put(change)
+    assert updated.status_code == 200
+    assert updated.headers["Content-Type"] == c.MEDIA_LINEITEM
+    assert updated.json() == change  # a full replacement: the tag is gone
+    assert platform.lineitem(item["id"]) == change
+    assert put(change, "application/json").status_code == 415
+    assert put({**change, "scoreMaximum": 0}).status_code == 400
+    other_id = item["id"].replace("/lineitems/", "/lineitems/999", 1)
+    assert put({**change, "id": other_id}).status_code == 400
+
+    # a score on the old maximum is rescaled to the new one in the gradebook
+    assert _post_score(item["id"], token, scoreGiven=5, scoreMaximum=10).status_code == 200
+    assert platform.gradebook(item["id"]) == {"learner-1": 10.0}
+
+    deleted = requests.delete(item["id"], headers=_headers(token), timeout=5)
+    assert deleted.status_code == 204 and deleted.content == b""
+    assert _get(item["id"], token).status_code == 404
+    assert requests.delete(item["id"], headers=_headers(token), timeout=5).status_code == 404
+    assert platform.lineitems(course) == []
+    with pytest.raises(KeyError):
+        platform.gradebook(item["id"])
+
+    missing = platform.url(f"/ags/{course}/lineitems/4242/lineitem")
+    assert _get(missing, token).status_code == 404
+    assert _put(missing, token, change).status_code == 404
+
+    # the resource link's own line item cannot be deleted, nor moved to another link
+    linked = platform.add_lineitem(course, label="Modul 1", resource_link_id="rl-modul-1")
+    assert requests.delete(linked["id"], headers=_headers(token), timeout=5).status_code == 403
+    moved = _put(linked["id"], token, {**linked, "resourceLinkId": "rl-lain"})
+    assert moved.status_code == 400
+    relabelled = _put(linked["id"], token, {**linked, "label": "Modul 1 (baru)"})
+    assert relabelled.status_code == 200
+    assert relabelled.json()["resourceLinkId"] == "rl-modul-1"
+
+
+def test_ags_fully_graded_sets_and_other_progress_clears_the_gradebook(
+    platform: TestPlatform, course: str, token: str
+) -> None:
+    item = platform.add_lineitem(course, label="Tes Akhir", score_maximum=100)
+
+    def score(second: int, **fields: Any) -> None:
+        resp = _post_score(item["id"], token, timestamp=_ts(second), **fields)
+        assert resp.status_code == 200, resp.text
+
+    score(1, scoreGiven=7, scoreMaximum=10, comment="Bagus")
+    assert platform.gradebook(item["id"]) == {"learner-1": 70.0}
+    score(2, gradingProgress="PendingManual", activityProgress="Submitted", scoreGiven=8)
+    assert platform.gradebook(item["id"]) == {"learner-1": None}  # Moodle clears it
+    entry = platform.result(item["id"], "learner-1")
+    assert entry is not None and entry.grading_progress == "PendingManual"
+    assert entry.comment is None and entry.activity_progress == "Submitted"
+    score(3, scoreGiven=9, scoreMaximum=10)
+    score(4, userId="learner-2", scoreGiven=100, scoreMaximum=100)
+    score(5, userId="learner-3", gradingProgress="FullyGraded", scoreGiven=_OMIT)
+    assert platform.gradebook(item["id"]) == {
+        "learner-1": 90.0,
+        "learner-2": 100.0,
+        "learner-3": None,
+    }
+    history = platform.score_history(item["id"], "learner-1")
+    assert [h["timestamp"] for h in history] == [_ts(1), _ts(2), _ts(3)]
+    assert history[0]["comment"] == "Bagus"
+    assert [h["userId"] for h in platform.score_history(item)] == [
+        "learner-1",
+        "learner-1",
+        "learner-1",
+        "learner-2",
+        "learner-3",
+    ]
+    assert platform.result(item["id"], "nobody") is None
+
+
+def test_ags_score_timestamps_must_increase(
+    platform: TestPlatform, course: str, token: str
+) -> None:
+    item = platform.add_lineitem(course, label="Kuis")
+    assert _post_score(item["id"], token, timestamp=_ts(10, "250")).status_code == 200
+    same = _post_score(item["id"], token, timestamp=_ts(10, "250"), scoreGiven=9)
+    assert same.status_code == 409 and same.json()["error"] == "conflict"
+    older = _post_score(item["id"], token, timestamp=_ts(9, "999"), scoreGiven=9)
+    assert older.status_code == 409
+    # the same instant in another zone is not later either
+    utc = _post_score(item["id"], token, timestamp="2026-03-02T02:15:10.250Z", scoreGiven=9)
+    assert utc.status_code == 409
+    # sub-second precision counts, and each user and line item has its own clock
+    later = _post_score(item["id"], token, timestamp=_ts(10, "250001"), scoreGiven=8)
+    assert later.status_code == 200
+    assert _post_score(item["id"], token, userId="learner-2", timestamp=_ts(1)).status_code == 200
+    assert platform.gradebook(item["id"]) == {"learner-1": 80.0, "learner-2": 70.0}
+    assert len(platform.score_history(item["id"], "learner-1")) == 2
+
+    # Moodle keeps whole seconds: a later score within the same second is refused
+    platform.whole_second_timestamps = True
+    same_second = _post_score(item["id"], token, timestamp=_ts(10, "900"))
+    assert same_second.status_code == 409
+    assert _post_score(item["id"], token, timestamp=_ts(11)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"userId": _OMIT},
+        {"userId": 42},
+        {"timestamp": _OMIT},
+        {"timestamp": "2026-03-02"},
+        {"timestamp": "2026-03-02T09:15:00"},
+        {"timestamp": "bukan tanggal"},
+        {"activityProgress": _OMIT},
+        {"activityProgress": "Done"},
+        {"gradingProgress": _OMIT},
+        {"gradingProgress": "Graded"},
+        {"scoreMaximum": _OMIT},
+        {"scoreGiven": -1},
+        {"scoreGiven": "7"},
+        {"scoreMaximum": 0},
+        {"comment": 5},
+        {"submission": "kemarin"},
+        {"submission": {"submittedAt": "kemarin"}},
+        {"userId": "teacher-1"},
+        {"userId": "ta-1"},
+        {"userId": "stranger"},
+    ],
+)
+def test_ags_score_is_validated(
+    platform: TestPlatform, course: str, token: str, fields: dict[str, Any]
+) -> None:
+    item = platform.add_lineitem(course, label="Kuis")
+    resp = _post_score(item["id"], token, **fields)
+    assert resp.status_code == 400, resp.text
+    assert platform.score_history(item["id"]) == []
+
+
+def test_ags_score_content_type_and_extras(platform: TestPlatform, course: str, token: str) -> None:
+    item = platform.add_lineitem(course, label="Kuis")
+    wrong = _post_score(item["id"], token, content_type="application/json")
+    assert wrong.status_code == 415 and wrong.json()["error"] == "unsupported_media_type"
+    resp = requests.post(
+        _with_suffix(item["id"], "/scores"),
+        data="{not json",
+        headers=_headers(token, Content_Type=c.MEDIA_SCORE),
+        timeout=5,
+    )
+    assert resp.status_code == 400
+    ok = _post_score(
+        item["id"],
+        token,
+        content_type=c.MEDIA_SCORE + "; charset=utf-8",
+        scoreGiven=12,  # more than the maximum: extra credit is allowed
+        timestamp="2026-03-02T02:15:00.123456789Z",
+        scoringUserId="teacher-1",
+        submission={"startedAt": _ts(0), "submittedAt": _ts(1)},
+        **{"https://tool.example/attempt": 3},
+    )
+    assert ok.status_code == 200 and ok.content == b""
+    assert platform.gradebook(item["id"]) == {"learner-1": 120.0}
+    assert platform.score_history(item["id"])[0]["https://tool.example/attempt"] == 3
+
+    platform.score_status = 204
+    assert _post_score(item["id"], token, timestamp=_ts(30)).status_code == 204
+
+
+def test_ags_staff_refused_and_learners_come_from_launches(
+    platform: TestPlatform, tool: TinyTool, browser: requests.Session
+) -> None:
+    course_id = DEFAULT_CONTEXT_ID
+    learner = platform.launch(browser, user="siswa-01", roles=["Learner"])
+    assert learner.ok
+    staff = platform.launch(make_browser(), user="guru-01", roles=["Instructor"])
+    assert staff.ok
+    endpoint = learner.claims[c.CLAIM_AGS_ENDPOINT]
+    assert endpoint["lineitems"] == platform.lineitems_url(course_id)
+    # the launch's line item exists, belongs to the link and is reused
+    (item,) = platform.lineitems(course_id)
+    assert endpoint["lineitem"] == item["id"] == staff.claims[c.CLAIM_AGS_ENDPOINT]["lineitem"]
+    assert item["resourceLinkId"] == "rl-modul-1" and item["scoreMaximum"] == 100
+    assert item["label"] == "Modul 1: Pedagogi"
+    assert "?" not in item["id"]  # the default: only tool-created items carry a query
+
+    assert platform.is_learner(course_id, "siswa-01")
+    assert not platform.is_learner(course_id, "guru-01")
+    token = _token_for(platform, tool, c.SCOPE_AGS_SCORE)
+    assert _post_score(item["id"], token, userId="siswa-01").status_code == 200
+    refused = _post_score(item["id"], token, userId="guru-01")
+    assert refused.status_code == 400 and "learner" in refused.json()["error_description"]
+    assert platform.gradebook(endpoint["lineitem"]) == {"siswa-01": 70.0}
+
+
+def test_ags_moodle_style_urls_with_pylti1p3_client(
+    platform: TestPlatform, tool: TinyTool, browser: requests.Session
+) -> None:
+    """pylti1p3's AGS client (an independent implementation) works the peer's
+    Moodle-shaped URLs: query on every URL, paging by Link headers."""
+    platform.lineitem_url_query = "all"
+    platform.ags_page_size = 1
+    result = platform.launch(browser, user="siswa-02", roles=["Learner"])
+    assert result.ok
+    claim = result.claims[c.CLAIM_AGS_ENDPOINT]
+    type_id = platform.tools[tool.client_id].type_id
+    assert claim["lineitems"].endswith(f"/lineitems?type_id={type_id}")
+    assert claim["lineitem"].endswith(f"/lineitem?type_id={type_id}")
+    platform.set_members(DEFAULT_CONTEXT_ID, [{"user_id": "siswa-03"}, {"user_id": "siswa-04"}])
+
+    ags_service = AssignmentsGradesService(_NoCacheConnector(tool.registration()), claim)
+    new_item = (
+        PyltiLineItem()
+        .set_label("Tes Sumatif")
+        .set_score_maximum(50)
+        .set_tag("sumatif")
+        .set_resource_id("ts-1")
+    )
+    created = ags_service.create_lineitem(new_item)
+    assert created.get_id().endswith(f"?type_id={type_id}")
+    labels = [i["label"] for i in ags_service.get_lineitems()]  # two pages of one
+    assert labels == ["Modul 1: Pedagogi", "Tes Sumatif"]
+
+    for n, user in enumerate(["siswa-02", "siswa-03", "siswa-04"]):
+        grade = (
+            Grade()
+            .set_user_id(user)
+            .set_score_given(40 + n)
+            .set_score_maximum(50)
+            .set_timestamp(_ts(n))
+            .set_activity_progress("Completed")
+            .set_grading_progress("FullyGraded")
+        )
+        ags_service.put_grade(grade, created)
+    ags_service.put_grade(
+        Grade()
+        .set_user_id("siswa-02")
+        .set_score_given(1)
+        .set_score_maximum(1)
+        .set_timestamp(_ts(9))
+        .set_activity_progress("Completed")
+        .set_grading_progress("FullyGraded")
+    )  # the launch's own line item
+    assert platform.gradebook(created.get_id()) == {
+        "siswa-02": 40.0,
+        "siswa-03": 41.0,
+        "siswa-04": 42.0,
+    }
+    assert platform.gradebook(claim["lineitem"]) == {"siswa-02": 100.0}
+    results = list(ags_service.get_grades(created))  # three pages of one
+    assert [(r["userId"], r["resultScore"], r["resultMaximum"]) for r in results] == [
+        ("siswa-02", 40.0, 50),
+        ("siswa-03", 41.0, 50),
+        ("siswa-04", 42.0, 50),
+    ]
+    # stripping the container's query is refused, as Moodle would
+    token = _token_for(platform, tool)
+    bare = _get(claim["lineitems"].split("?")[0], token)
+    assert bare.status_code == 400
+
+
+def test_ags_results_container(platform: TestPlatform, course: str, token: str) -> None:
+    item = platform.add_lineitem(course, label="Tugas", score_maximum=20, query=True)
+    for n, user in enumerate(["learner-1", "learner-2", "learner-3"]):
+        fields: dict[str, Any] = {"userId": user, "timestamp": _ts(n), "scoreGiven": n + 5}
+        if user == "learner-2":
+            fields.update(gradingProgress="Pending", comment="Menunggu penilaian")
+        assert _post_score(item["id"], token, **fields).status_code == 200
+
+    results_url = _with_suffix(item["id"], "/results")
+    resp = _get(results_url, token, c.MEDIA_RESULT_CONTAINER)
+    assert resp.status_code == 200
+    assert resp.headers["Content-Type"] == c.MEDIA_RESULT_CONTAINER
+    first, second, third = resp.json()
+    assert first == {
+        "id": f"{results_url}&user_id=learner-1",
+        "scoreOf": item["id"],
+        "userId": "learner-1",
+        "resultScore": 10.0,
+        "resultMaximum": 20,
+    }
+    assert second["resultScore"] is None and second["comment"] == "Menunggu penilaian"
+    assert third["resultScore"] == 14.0
+
+    # a result's id is itself a results query for that one user
+    one = _get(first["id"], token, c.MEDIA_RESULT_CONTAINER)
+    assert [r["userId"] for r in one.json()] == ["learner-1"]
+    none = _get(f"{results_url}&user_id=teacher-1", token)
+    assert none.status_code == 200 and none.json() == []
+
+    url: str | None = f"{results_url}&limit=2"
+    seen = []
+    while url:
+        page = _get(url, token, c.MEDIA_RESULT_CONTAINER)
+        seen.append([r["userId"] for r in page.json()])
+        link = requests.utils.parse_header_links(page.headers.get("Link", ""))
+        url = next((x["url"] for x in link if x.get("rel") == "next"), None)
+        if url:
+            assert f"type_id={item['id'].split('type_id=')[1]}" in url
+    assert seen == [["learner-1", "learner-2"], ["learner-3"]]
+
+    assert _get(results_url, token, c.MEDIA_LINEITEM_CONTAINER).status_code == 406
+    assert _get(results_url.split("?")[0], token).status_code == 400
+
+
+def test_ags_scopes_and_tokens(
+    platform: TestPlatform, tool: TinyTool, course: str, token: str
+) -> None:
+    item = platform.add_lineitem(course, label="Kuis")
+    container = platform.lineitems_url(course)
+    results = _with_suffix(item["id"], "/results")
+    readonly = _token_for(platform, tool, c.SCOPE_AGS_LINEITEM_READONLY)
+    score_only = _token_for(platform, tool, c.SCOPE_AGS_SCORE)
+    result_only = _token_for(platform, tool, c.SCOPE_AGS_RESULT_READONLY)
+    change = {"label": "Kuis 2", "scoreMaximum": 5}
+
+    assert _get(container, readonly).status_code == 200
+    assert _get(item["id"], readonly).status_code == 200
+    forbidden = [
+        _create_lineitem(platform, readonly),
+        _put(item["id"], readonly, change),
+        requests.delete(item["id"], headers=_headers(readonly), timeout=5),
+        _get(results, readonly),
+        _post_score(item["id"], readonly),
+        _get(container, score_only),
+        _get(results, score_only),
+        _post_score(item["id"], result_only),
+        _get(item["id"], result_only),
+        _get(platform.url(f"/nrps/{course}/memberships"), score_only),
+    ]
+    for resp in forbidden:
+        assert resp.status_code == 403, resp.request.method + " " + resp.url
+        challenge = resp.headers["WWW-Authenticate"]
+        assert 'error="insufficient_scope"' in challenge and "scope=" in challenge
+    assert _post_score(item["id"], score_only).status_code == 200
+    assert _get(results, result_only).status_code == 200
+    assert _create_lineitem(platform, token).status_code == 201
+
+    anonymous = _get(container, None)
+    assert anonymous.status_code == 401
+    assert anonymous.headers["WWW-Authenticate"] == f'Bearer realm="{platform.issuer}"'
+    bogus = _get(container, "at-not-issued")
+    assert bogus.status_code == 401 and 'error="invalid_token"' in bogus.headers["WWW-Authenticate"]
+
+    # expire_tokens() invalidates every token issued so far, not later ones
+    assert platform.expire_tokens() == 4  # token, readonly, score_only, result_only
+    expired = _post_score(item["id"], score_only, timestamp=_ts(5))
+    assert expired.status_code == 401
+    assert "expired" in expired.headers["WWW-Authenticate"]
+    fresh = _token_for(platform, tool, c.SCOPE_AGS_SCORE)
+    assert _post_score(item["id"], fresh, timestamp=_ts(5)).status_code == 200
+    assert platform.expire_tokens() == 1
+
+    statuses = [(s.kind, s.status) for s in platform.service_calls]
+    assert ("scores", 401) in statuses and ("nrps", 403) in statuses
+    assert all(s.authorized == (s.status < 400) for s in platform.service_calls)
+
+
+def test_ags_items_of_another_tool_are_invisible(
+    platform: TestPlatform, tool: TinyTool, course: str, token: str
+) -> None:
+    mine = _create_lineitem(platform, token).json()
+    platform.register_tool(tool.base_url, client_id="other-tool", deployment_ids=["d-2"])
+    theirs = _token_for(platform, tool, client_id="other-tool")
+    assert _get(mine["id"], theirs).status_code == 404
+    assert _post_score(mine["id"], theirs).status_code == 404
+    listing = _get(platform.lineitems_url(course), theirs)
+    assert listing.status_code == 200 and listing.json() == []
+    shared = platform.add_lineitem(course, label="Bersama", client_id=None)
+    assert [i["id"] for i in _get(platform.lineitems_url(course), theirs).json()] == [shared["id"]]
+    other_type = platform.tools["other-tool"].type_id
+    assert shared["id"].endswith("?type_id=0") and other_type != "0"
+    assert len(platform.lineitems(course)) == 2
+
+
+def test_ags_accessors_take_ids_urls_and_items(platform: TestPlatform, course: str) -> None:
+    item = platform.add_lineitem(course, label="Kuis", query=False, coupled=False)
+    number = item["id"].rsplit("/lineitems/", 1)[1].split("/")[0]
+    for ref in (item, item["id"], number, int(number), _with_suffix(item["id"], "/scores")):
+        assert platform.lineitem(ref) == item
+        assert platform.gradebook(ref) == {}
+    with pytest.raises(KeyError):
+        platform.lineitem("4242")
+    with pytest.raises(KeyError):
+        platform.score_history(platform.url("/elsewhere"))
+
+
+# ------------------------------------------------------------ fault injection
+
+
+def test_fault_503_for_n_requests_then_recovery(
+    platform: TestPlatform, course: str, token: str
+) -> None:
+    item = platform.add_lineitem(course, label="Kuis")
+    rule = platform.fail_next("scores", 503, times=2)
+    first, second = (_post_score(item["id"], token) for _ in range(2))
+    assert first.status_code == second.status_code == 503
+    assert first.json()["error"] == "injected_fault"
+    assert platform.score_history(item["id"]) == []  # the endpoint never saw them
+    assert _post_score(item["id"], token).status_code == 200
+    assert rule.hits == 2 and rule.remaining == 0
+    assert [(h.path.rsplit("/", 1)[1], h.status) for h in platform.faults_fired] == [
+        ("scores", 503),
+        ("scores", 503),
+    ]
+    assert len(platform.requests_from(f"/ags/{course}")) == 3
+
+
+def test_fault_429_with_retry_after_and_body(
+    platform: TestPlatform, course: str, token: str
+) -> None:
+    container = platform.lineitems_url(course)
+    platform.fail_next("lineitems", 429, retry_after=7, body={"message": "pelan-pelan"})
+    platform.fail_next("ags", 503, retry_after="Wed, 21 Oct 2026 07:28:00 GMT", body="sibuk")
+    limited = _get(container, token)
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "7"
+    assert limited.json() == {"message": "pelan-pelan"}
+    busy = _get(container, token)
+    assert busy.status_code == 503 and busy.text == "sibuk"
+    assert busy.headers["Retry-After"] == "Wed, 21 Oct 2026 07:28:00 GMT"
+    assert _get(container, token).status_code == 200
+
+
+def test_fault_500_by_path_pattern_and_method(
+    platform: TestPlatform, course: str, token: str
+) -> None:
+    item = platform.add_lineitem(course, label="Kuis")
+    platform.fail_next(r"/lineitem(\?|$)", 500, method="PUT", times=3)
+    assert _get(item["id"], token).status_code == 200
+    assert _put(item["id"], token, {"label": "X", "scoreMaximum": 1}).status_code == 500
+    platform.clear_faults()
+    assert _put(item["id"], token, {"label": "X", "scoreMaximum": 1}).status_code == 200
+    platform.fail_next("type_id=", 401)  # the query string is searched too
+    unauthorized = _get(platform.lineitem(item)["id"], token)
+    assert unauthorized.status_code == 401 and "WWW-Authenticate" in unauthorized.headers
+
+
+def test_fault_delay_trips_client_timeout_yet_platform_records_the_score(
+    platform: TestPlatform, course: str, token: str
+) -> None:
+    item = platform.add_lineitem(course, label="Kuis")
+    platform.fail_next("scores", delay=0.8)
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        _post_score(item["id"], token, timeout=0.2)
+    deadline = time.time() + 5
+    while not platform.score_history(item["id"]) and time.time() < deadline:
+        time.sleep(0.05)
+    assert platform.gradebook(item["id"]) == {"learner-1": 70.0}
+    # a blind retry of the very same score is now stale
+    assert _post_score(item["id"], token).status_code == 409
+
+    platform.fail_next("lineitem", 502, delay=0.1)
+    started = time.time()
+    assert _get(item["id"], token).status_code == 502
+    assert time.time() - started >= 0.1
+
+
+def test_fault_on_token_endpoint_and_token_request_counts(
+    platform: TestPlatform, tool: TinyTool
+) -> None:
+    platform.fail_next("token", 503, retry_after=1)
+    form = _token_form(
+        _assertion(tool, platform.token_url, jti=secrets.token_hex(8)), c.SCOPE_AGS_SCORE
+    )
+    failed = requests.post(platform.token_url, data=form, timeout=5)
+    assert failed.status_code == 503 and failed.headers["Retry-After"] == "1"
+    _token_for(platform, tool, c.SCOPE_AGS_SCORE)
+    _token_for(platform, tool, c.SCOPE_AGS_SCORE)
+    _token_for(platform, tool, c.SCOPE_AGS_RESULT_READONLY, c.SCOPE_AGS_SCORE)
+    requests.post(platform.token_url, data={"grant_type": "password"}, timeout=5)
+
+    log = platform.token_requests
+    assert [r.status for r in log] == [503, 200, 200, 200, 400]
+    assert log[0].fault and log[0].client_id == tool.client_id
+    score = frozenset([c.SCOPE_AGS_SCORE])
+    both = frozenset([c.SCOPE_AGS_SCORE, c.SCOPE_AGS_RESULT_READONLY])
+    assert log.tally() == {
+        (tool.client_id, score): 3,
+        (tool.client_id, both): 1,
+        (None, frozenset()): 1,
+    }
+    assert log.tally(ok=True) == {(tool.client_id, score): 2, (tool.client_id, both): 1}
+    assert log.count_for(tool.client_id, [c.SCOPE_AGS_SCORE]) == 3
+    assert log.count_for(tool.client_id, [c.SCOPE_AGS_SCORE], ok=True) == 2
+    assert log.count_for(tool.client_id) == 4 and log.count_for(ok=False) == 2
+
+
+def test_faults_are_counted_exactly_under_concurrency(
+    platform: TestPlatform, course: str, token: str
+) -> None:
+    container = platform.lineitems_url(course)
+    platform.fail_next("lineitems", 503, times=5)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        code = _get(container, token).status_code
+        with lock:
+            statuses.append(code)
+
+    threads = [threading.Thread(target=worker) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert sorted(statuses) == [200] * 15 + [503] * 5
+    assert len(platform.faults_fired) == 5
+
+
+def test_fail_next_arguments_are_checked(platform: TestPlatform) -> None:
+    with pytest.raises(ValueError):
+        platform.fail_next("scores", None)
+    with pytest.raises(ValueError):
+        platform.fail_next("scores", times=0)
+    with pytest.raises(re.error):
+        platform.fail_next("([")
+    assert platform.fail_next("jwks", 500).status == 500
+    assert requests.get(platform.jwks_url, timeout=5).status_code == 500
+    assert requests.get(platform.jwks_url, timeout=5).status_code == 200
