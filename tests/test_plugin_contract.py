@@ -75,6 +75,10 @@ ACTIVITIES = {
     "smiley": "/course/gp-pedagogik-a/sesi-2/reaksi",
     "evaluasi": "/course/gp-pedagogik-a/penutup/evaluasi",
     "quiz": "/course/gp-pedagogik-a/penutup/tes-akhir",
+    "tugas": "/course/gp-pedagogik-a/sesi-1/tugas",
+    "penilaian": "/course/gp-pedagogik-a/sesi-1/penilaian-diri",
+    "refleksi": "/course/gp-pedagogik-a/sesi-1/refleksi",
+    "forum": "/course/gp-pedagogik-a/sesi-1/forum",
 }
 
 

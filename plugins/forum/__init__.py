@@ -1,0 +1,1 @@
+"""Forum Sesi: a discussion per session (and the PLPG mentoring forum)."""

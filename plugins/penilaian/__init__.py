@@ -1,0 +1,1 @@
+"""Penilaian Diri: self-assessment of a deliverable against a rubric."""

@@ -1,0 +1,1 @@
+"""Refleksi: the session reflection journal (and the Penutup's conclusion)."""

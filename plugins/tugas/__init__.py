@@ -1,0 +1,1 @@
+"""Task uploads (tugas dan tagihan)."""
