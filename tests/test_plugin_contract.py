@@ -79,6 +79,7 @@ ACTIVITIES = {
     "penilaian": "/course/gp-pedagogik-a/sesi-1/penilaian-diri",
     "refleksi": "/course/gp-pedagogik-a/sesi-1/refleksi",
     "forum": "/course/gp-pedagogik-a/sesi-1/forum",
+    "laporan": "/course/gp-pedagogik-a/penutup/laporan-kemajuan",
 }
 
 

@@ -1,0 +1,1 @@
+"""PLPG laporan kemajuan: four progress reports per peserta, reviewed by the mentor."""
