@@ -63,6 +63,7 @@ bench: install-dev
 	$(BIN)/python bench/launch.py
 	$(BIN)/python bench/quiz_burst.py
 	$(BIN)/python bench/upload.py
+	$(BIN)/python bench/passback.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -269,7 +269,7 @@ def deliver_due(
     limit: int = 500,
     context_pk: int | None = None,
     clients: dict | None = None,
-    parallel: int = 16,
+    parallel: int = 32,
 ) -> Outcome:
     """Send the due outbox rows, oldest first: claim a batch in one statement, find
     the line items (in the database's thread), post the scores `parallel` at a time,
