@@ -62,6 +62,9 @@ class Config:
     # How scores reach the LMS gradebook: "thread" (a worker thread in each server
     # process), or "off" (only `lti-tool grades sync` delivers; tests drive it).
     GRADES_WORKER = "thread"
+    # A staff launch re-reads the course roster from the LMS (NRPS, in the background)
+    # when it is older than this many hours; 0 turns it off.
+    ROSTER_REFRESH_HOURS = 6
 
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
     # Static files are fingerprinted (`?v=<hash>`), so they may be cached for a year;
@@ -86,6 +89,7 @@ class TestingConfig(Config):
     TESTING = True
     LTI_KEYSET_MIN_REFETCH_SECONDS = 0
     GRADES_WORKER = "off"
+    ROSTER_REFRESH_HOURS = 0
 
 
 class ProductionConfig(Config):

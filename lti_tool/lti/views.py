@@ -34,6 +34,7 @@ from lti_tool.lti.validation import ToolMessageLaunch, ValidatorSettings
 from lti_tool.models import Deployment, LaunchData, Platform
 from lti_tool.services import keys as key_service
 from lti_tool.services.launches import DL_REQUEST, locale_of, record_launch
+from lti_tool.services.roles import STAFF
 from lti_tool.web.auth import current_user_id, review_url, sign_in, target_url
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
@@ -127,6 +128,12 @@ def launch():
         raise LtiError("bad_nonce", "nonce used concurrently") from exc
 
     sign_in(outcome)
+    if outcome.role in STAFF:
+        from lti_tool.services.roster_refresh import after_staff_launch
+
+        current_app.extensions["roster_refresh_last"] = after_staff_launch(
+            current_app._get_current_object(), db, outcome.context_id
+        )
     if outcome.message_type == DL_REQUEST:
         response = redirect(url_for("lti.deep_link_picker", launch_id=outcome.launch_id), 303)
     elif outcome.review is not None:  # LtiSubmissionReviewRequest, from the gradebook

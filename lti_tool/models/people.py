@@ -54,6 +54,8 @@ class Context(Base):
     title: Mapped[str | None] = mapped_column(Text, default=None)
     # The AGS / NRPS endpoints of the latest launch (used by grading and rosters).
     services: Mapped[dict] = mapped_column(JSON, default=dict)
+    # When the roster was last read from the LMS (NRPS), to refresh it now and then.
+    roster_synced_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from lti_tool.db import session, utcnow
-from lti_tool.models import Activity, CourseInstance, User
+from lti_tool.models import CourseInstance, User
 from lti_tool.services import roster
 from plugins.laporan.models import LaporanDeadline, LaporanSubmission
 from tests.conftest import launch_as, make_browser
@@ -85,9 +85,7 @@ def make_class(live_tool, lms, pengampu: bool = False) -> Klass:
         for sub, rombel in (("guru1", a), ("guru2", a), ("guru3", b_)):
             roster.assign(db, inst, users[sub], rombel.id, by=users["mentor1"])
         db.commit()
-        activity = next(
-            x for b in inst.module.blocks for x in b.activities if x.type == "laporan"
-        )
+        activity = next(x for b in inst.module.blocks for x in b.activities if x.type == "laporan")
         return Klass(ctx, activity.id, users, {"A": a.id, "B": b_.id}, browsers)
 
 
