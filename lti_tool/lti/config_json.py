@@ -15,6 +15,8 @@ SCOPES = [
     "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly",
     "https://purl.imsglobal.org/spec/lti-ags/scope/score",
     "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
+    # LTI Course Groups Service: the LMS's groups can become rombel.
+    "https://purl.imsglobal.org/spec/lti-gs/scope/contextgroup.readonly",
 ]
 CLAIMS = ["iss", "sub", "name", "given_name", "family_name", "email", "locale"]
 

@@ -26,6 +26,7 @@ from lti_tool.services.submission_review import SR_REQUEST, ReviewTarget
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+GS_CLAIM = "https://purl.imsglobal.org/spec/lti-gs/claim/groupsservice"
 DL_REQUEST = "LtiDeepLinkingRequest"
 NO_CONTEXT = "__no_context__"
 _EVENTS = {DL_REQUEST: "deep_link", SR_REQUEST: "submission_review"}
@@ -120,6 +121,8 @@ def record_launch(
         services["ags"] = claims[AGS_CLAIM]
     if claims.get(NRPS_CLAIM):
         services["nrps"] = claims[NRPS_CLAIM]
+    if isinstance(claims.get(GS_CLAIM), dict):  # LTI Course Groups Service 1.0
+        services["groups"] = claims[GS_CLAIM]
     context_id, context_title = run(
         db,
         "context_services" if services else "context",

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from lti_tool.db import session as db_session
 from lti_tool.lti.http import http_session
 from lti_tool.models import ActivityCompletion, Context, DueOverride, Membership
-from lti_tool.services import instances, nrps, roster, schedule
+from lti_tool.services import instances, lms_groups, nrps, roster, schedule
 from lti_tool.services.instances import InstanceError
 from lti_tool.services.roles import ADMIN, MENTOR, PENGAMPU, STAFF
 from lti_tool.web.auth import course_access
@@ -40,6 +40,12 @@ ERRORS = {
     "no_nrps": _l("The LMS does not share this course's roster with the tool (NRPS)."),
     "no_platform": _l("This course's LMS registration was removed."),
     "lms_error": _l("The LMS did not give the roster. Nothing was changed: try again later."),
+    "groups_frozen": _l(
+        "The class has started: its rombel can no longer be taken from the LMS groups, "
+        "nothing was changed (Juknis IV.D.2.b)."
+    ),
+    "no_gs": _l("The LMS does not share this course's groups with the tool."),
+    "gs_error": _l("The LMS did not give its course groups. Nothing was changed: try again later."),
 }
 WARNINGS = {
     "too_many_peserta": _l("%(n)s peserta: a Model 1 class has at most %(max)s (40 per pengampu)."),
@@ -148,6 +154,8 @@ def overview(ctx: int, module_key: str):
         late=roster.late_launches(db, inst) if g.role in EDITORS else [],
         can_edit=g.role in EDITORS,
         has_nrps=bool((db.get(Context, ctx).services or {}).get("nrps")),
+        has_groups=lms_groups.offered(db.get(Context, ctx)),
+        grouped=_grouped_summary(db, inst) if g.role in EDITORS else None,
         never=[r["person"] for r in rows if r["never"]],
         synced=request.args.get("synced"),
         viewer=g.viewer,
@@ -252,3 +260,76 @@ def assign(ctx: int, module_key: str):
             roster.assign(db, inst, user_id, rombel_id, g.viewer.user_id)
 
     return _apply_change(ctx, module_key, change)
+
+
+def _grouped_summary(db, inst) -> dict | None:
+    """The result of the last "rombel from the LMS groups", from the redirect's query."""
+    raw = request.args.get("grouped", "")
+    parts = raw.split("-")
+    if len(parts) != 4 or not all(p.isdigit() for p in parts):
+        return None
+    several = {int(u) for u in request.args.get("several", "").split(".") if u.isdigit()}
+    names = [p.name for p in roster.peserta(db, inst) if p.id in several]
+    return {
+        "groups": int(parts[0]),
+        "created": int(parts[1]),
+        "assigned": int(parts[2]),
+        "mentors": int(parts[3]),
+        "several": names,
+        "several_mentors": [n for n in request.args.getlist("mm") if n][:50],
+    }
+
+
+@bp.post("/c/<int:ctx>/module/<module_key>/kelas/lms-groups")
+@course_access
+def from_lms_groups(ctx: int, module_key: str):
+    """Rombel from the LMS's course groups (LTI Course Groups Service): one rombel per
+    group, with its peserta and its mentor. Refused once the class has started."""
+    inst = _editor_instance(ctx, module_key)
+    if inst.started_at is not None:
+        return _back(ctx, module_key, error="groups_frozen")
+    db = db_session()
+    context = db.get(Context, ctx)
+    key = current_app.extensions["lti_registry"].signing_key(db)
+    http = http_session()
+    chosen = request.form.get("set_id") or None
+    try:
+        groups, sets = lms_groups.fetch_groups(db, context, key, http)
+        in_use = lms_groups.group_sets_in_use(groups)
+        if chosen is None and len(in_use) > 1:
+            names = {s.id: s.name for s in sets}
+            choices = [
+                (
+                    sid or lms_groups.NO_SET,
+                    names.get(sid, sid) if sid else None,
+                    sum(1 for gr in groups if gr.set_id == sid),
+                )
+                for sid in in_use
+            ]
+            db.rollback()
+            return render_template(
+                "course/lms_groups_choose.html",
+                inst=inst,
+                module=inst.module,
+                choices=choices,
+                viewer=g.viewer,
+                context=g.context,
+            )
+        members = lms_groups.fetch_group_members(db, context, key, http)
+        nrps.sync_roster(db, context, members)
+        result = lms_groups.map_to_rombels(db, inst, groups, members, g.viewer.user_id, chosen)
+    except (lms_groups.GroupsError, nrps.RosterError) as exc:
+        db.rollback()
+        return _back(ctx, module_key, error=exc.code)
+    except InstanceError as exc:
+        db.rollback()
+        code = "groups_frozen" if str(exc) == "roster_frozen" else str(exc)
+        return _back(ctx, module_key, error=code)
+    db.commit()
+    return _back(
+        ctx,
+        module_key,
+        grouped=f"{result.groups}-{result.created}-{result.assigned}-{result.mentors}",
+        several=".".join(str(u) for u in result.in_several) or None,
+        mm=result.several_mentors or None,
+    )

@@ -89,3 +89,9 @@ MEDIA_SCORE = "application/vnd.ims.lis.v1.score+json"
 MEDIA_RESULT_CONTAINER = "application/vnd.ims.lis.v2.resultcontainer+json"
 ACTIVITY_PROGRESS = ("Initialized", "Started", "InProgress", "Submitted", "Completed")
 GRADING_PROGRESS = ("FullyGraded", "Pending", "PendingManual", "Failed", "NotReady")
+
+# LTI Course Groups Service 1.0 (1EdTech, lti-gs): claim, scope and media types.
+CLAIM_GS = "https://purl.imsglobal.org/spec/lti-gs/claim/groupsservice"
+SCOPE_GS = "https://purl.imsglobal.org/spec/lti-gs/scope/contextgroup.readonly"
+MEDIA_CONTEXT_GROUPS = "application/vnd.ims.lti-gs.v1.contextgroupcontainer+json"
+MEDIA_CONTEXT_GROUP_SETS = "application/vnd.ims.lti-gs.v1.contextgroupsetcontainer+json"

@@ -554,6 +554,7 @@ class TestPlatform:
         #: NRPS rosters by context id (see set_members), served this many per page.
         self.memberships: dict[str, list[dict[str, Any]]] = {}
         self.nrps_page_size = 50
+        self._init_groups()  # LTI Course Groups Service, see its section
         self.returns: list[dict[str, str]] = []
 
         # AGS 2.0
@@ -1359,6 +1360,7 @@ class TestPlatform:
             self._view_nrps,
             methods=["GET"],
         )
+        self._add_groups_routes(app)
         return app
 
     # ----------------------------------------------------------------- /jwks
@@ -1529,6 +1531,8 @@ class TestPlatform:
                     "context_memberships_url": self.url(f"/nrps/{ctx}/memberships"),
                     "service_versions": ["2.0"],
                 }
+            if c.SCOPE_GS in pending.tool.scopes:
+                claims[c.CLAIM_GS] = self._groups_claim(ctx)
         if pending.dl_settings is not None:
             claims[c.CLAIM_DL_SETTINGS] = dict(pending.dl_settings)
         claims.update(pending.extra_claims)
@@ -2232,14 +2236,139 @@ class TestPlatform:
         body = {
             "id": request.url,
             "context": {"id": context_id},
-            "members": [{k: v for k, v in m.items() if v is not None} for m in page],
+            "members": [
+                self._with_group_enrollments(
+                    context_id, {k: v for k, v in m.items() if v is not None}
+                )
+                for m in page
+            ],
         }
         resp = jsonify(body)
         resp.headers["Content-Type"] = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
         if offset + limit < len(members):
             nxt = self.url(f"/nrps/{context_id}/memberships?offset={offset + limit}&limit={limit}")
+            if request.args.get("groups"):  # LTI-GS: keep asking for group_enrollments
+                nxt += f"&groups={quote(request.args['groups'])}"
             resp.headers["Link"] = f'<{nxt}>; rel="next"'
         return resp
+
+    # ============================================ LTI Course Groups Service 1.0
+    #
+    # 1EdTech LTI Course Groups Service (lti-gs): the claim
+    # ``.../lti-gs/claim/groupsservice`` (scope, context_groups_url,
+    # context_group_sets_url, service_versions) in launches when the tool's
+    # registration has the scope ``.../lti-gs/scope/contextgroup.readonly``; GET
+    # ``/groups/<context>/groups`` (Accept contextgroupcontainer+json, body
+    # ``{"id", "groups": [{"id", "name", "set_id"?}]}``, filter ``user_id``) and GET
+    # ``/groups/<context>/sets`` (contextgroupsetcontainer+json, ``{"id", "sets"}``),
+    # paged with ``limit``/``from`` and ``Link: rel="next"`` as Moodle's contextgroups
+    # service does. NRPS asked with ``groups=true`` adds ``group_enrollments``
+    # (``[{"group_id"}]``) to each member. Faults: ``fail_next(r"^/groups/")``.
+
+    def _init_groups(self) -> None:
+        #: groups by context id (see set_groups); sets by context id
+        self.groups: dict[str, list[dict[str, Any]]] = {}
+        self.group_sets: dict[str, list[dict[str, Any]]] = {}
+        self._group_members: dict[str, dict[str, list[str]]] = {}  # ctx -> group -> users
+        #: groups and sets served this many per page
+        self.groups_page_size = 50
+        #: whether NRPS honours ``groups=true`` (False: a platform that ignores it)
+        self.nrps_group_enrollments = True
+
+    def set_groups(
+        self,
+        context_id: str,
+        groups: list[dict[str, Any]],
+        sets: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """The course's groups: dicts with id, name, optional set_id and members (NRPS
+        user ids). ``sets`` (id, name) default to one per set_id used, named "Set <id>"."""
+        if sets is None:
+            used = dict.fromkeys(str(g["set_id"]) for g in groups if g.get("set_id") is not None)
+            sets = [{"id": sid, "name": f"Set {sid}"} for sid in used]
+        with self._lock:
+            self._contexts.add(context_id)
+            self.groups[context_id] = [
+                {
+                    k: v
+                    for k, v in (
+                        ("id", str(g["id"])),
+                        ("name", g["name"]),
+                        ("set_id", None if g.get("set_id") is None else str(g["set_id"])),
+                        ("tag", g.get("tag")),
+                    )
+                    if v is not None
+                }
+                for g in groups
+            ]
+            self.group_sets[context_id] = [{"id": str(s["id"]), "name": s["name"]} for s in sets]
+            self._group_members[context_id] = {
+                str(g["id"]): [str(u) for u in g.get("members", [])] for g in groups
+            }
+
+    def _groups_claim(self, ctx: str) -> dict[str, Any]:
+        return {
+            "scope": [c.SCOPE_GS],
+            "context_groups_url": self.url(f"/groups/{ctx}/groups"),
+            "context_group_sets_url": self.url(f"/groups/{ctx}/sets"),
+            "service_versions": ["1.0"],
+        }
+
+    def _add_groups_routes(self, app: Flask) -> None:
+        app.add_url_rule(
+            "/groups/<context_id>/groups",
+            "gs_groups",
+            self._service_view("groups", "groups", self._gs_groups),
+            methods=["GET"],
+        )
+        app.add_url_rule(
+            "/groups/<context_id>/sets",
+            "gs_sets",
+            self._service_view("groups", "sets", self._gs_sets),
+            methods=["GET"],
+        )
+
+    def _with_group_enrollments(self, context_id: str, member: dict[str, Any]) -> dict[str, Any]:
+        """An NRPS member, with ``group_enrollments`` when the tool asked ``groups=true``."""
+        if request.args.get("groups") != "true" or not self.nrps_group_enrollments:
+            return member
+        with self._lock:
+            by_group = dict(self._group_members.get(context_id, {}))
+        member["group_enrollments"] = [
+            {"group_id": gid} for gid, users in by_group.items() if member["user_id"] in users
+        ]
+        return member
+
+    def _gs_container(self, items: list[dict[str, Any]], key: str, media: str) -> Response:
+        limit = int(request.args.get("limit", self.groups_page_size))
+        offset = int(request.args.get("from", 0))
+        if limit < 1 or offset < 0:
+            raise AgsError("limit must be >= 1 and from >= 0")
+        resp = jsonify({"id": request.url, key: items[offset : offset + limit]})
+        resp.headers["Content-Type"] = media
+        if offset + limit < len(items):
+            keep = [(k, v) for k, v in request.args.items(multi=True) if k not in ("from", "limit")]
+            args = [*keep, ("limit", str(limit)), ("from", str(offset + limit))]
+            resp.headers["Link"] = f'<{request.base_url}?{urlencode(args)}>; rel="next"'
+        return resp
+
+    def _gs_groups(self, call: ServiceCall, context_id: str) -> Response:
+        self._authorize(call, [c.SCOPE_GS])
+        self._require_accept(c.MEDIA_CONTEXT_GROUPS)
+        with self._lock:
+            groups = [dict(g) for g in self.groups.get(context_id, [])]
+            members = dict(self._group_members.get(context_id, {}))
+        user_id = request.args.get("user_id")
+        if user_id is not None:
+            groups = [g for g in groups if user_id in members.get(g["id"], [])]
+        return self._gs_container(groups, "groups", c.MEDIA_CONTEXT_GROUPS)
+
+    def _gs_sets(self, call: ServiceCall, context_id: str) -> Response:
+        self._authorize(call, [c.SCOPE_GS])
+        self._require_accept(c.MEDIA_CONTEXT_GROUP_SETS)
+        with self._lock:
+            sets = [dict(s) for s in self.group_sets.get(context_id, [])]
+        return self._gs_container(sets, "sets", c.MEDIA_CONTEXT_GROUP_SETS)
 
     # ------------------------------------------------------------------ /return
 

@@ -26,6 +26,7 @@ import requests
 from flask import Flask, jsonify, request
 from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
+from pylti1p3.course_groups import CourseGroupsService
 from pylti1p3.deep_link import DeepLink
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.dynamic_registration import DynamicRegistration, generate_key_pair
@@ -1711,3 +1712,97 @@ def test_fail_next_arguments_are_checked(platform: TestPlatform) -> None:
     assert platform.fail_next("jwks", 500).status == 500
     assert requests.get(platform.jwks_url, timeout=5).status_code == 500
     assert requests.get(platform.jwks_url, timeout=5).status_code == 200
+
+
+# --------------------------------------------------------------------------
+# LTI Course Groups Service 1.0 (lti-gs)
+# --------------------------------------------------------------------------
+
+GS_GROUPS = [
+    {"id": "g1", "name": "Rombel A", "set_id": "s1", "members": ["learner-1", "teacher-1"]},
+    {"id": "g2", "name": "Rombel B", "set_id": "s1", "members": ["learner-2"]},
+    {"id": "g3", "name": "Proyek", "set_id": "s2", "members": ["learner-1"]},
+]
+GS_SETS = [{"id": "s1", "name": "Rombel"}, {"id": "s2", "name": "Proyek"}]
+
+
+def test_groups_claim_only_when_the_registration_has_the_scope(
+    platform: TestPlatform, tool: TinyTool, browser: requests.Session
+) -> None:
+    assert platform.launch(browser, roles=["Instructor"]).ok
+    assert c.CLAIM_GS not in tool.launches[-1]
+    platform.tools[tool.client_id].scopes.append(c.SCOPE_GS)
+    assert platform.launch(browser, roles=["Instructor"]).ok
+    ctx = DEFAULT_CONTEXT_ID
+    assert tool.launches[-1][c.CLAIM_GS] == {
+        "scope": [c.SCOPE_GS],
+        "context_groups_url": platform.url(f"/groups/{ctx}/groups"),
+        "context_group_sets_url": platform.url(f"/groups/{ctx}/sets"),
+        "service_versions": ["1.0"],
+    }
+
+
+def test_groups_service_pages_filters_and_checks_tokens(
+    platform: TestPlatform, tool: TinyTool, course: str
+) -> None:
+    platform.tools[tool.client_id].scopes.append(c.SCOPE_GS)
+    platform.set_groups(course, GS_GROUPS, sets=GS_SETS)
+    platform.groups_page_size = 2
+    claim = platform._groups_claim(course)
+
+    # pylti1p3, an independent client, reads every page and the user_id filter
+    service = CourseGroupsService(_NoCacheConnector(tool.registration()), claim)
+    groups = service.get_groups()
+    assert [g["id"] for g in groups] == ["g1", "g2", "g3"]
+    assert groups[0] == {"id": "g1", "name": "Rombel A", "set_id": "s1"}
+    assert [g["id"] for g in service.get_groups(user_id="learner-1")] == ["g1", "g3"]
+
+    token = _token_for(platform, tool, c.SCOPE_GS)
+    first = _get(claim["context_groups_url"], token, c.MEDIA_CONTEXT_GROUPS)
+    assert first.status_code == 200 and first.headers["Content-Type"] == c.MEDIA_CONTEXT_GROUPS
+    assert len(first.json()["groups"]) == 2 and first.json()["id"] == claim["context_groups_url"]
+    nxt = re.search(r'<([^>]+)>; rel="next"', first.headers["Link"]).group(1)
+    assert [g["id"] for g in _get(nxt, token, c.MEDIA_CONTEXT_GROUPS).json()["groups"]] == ["g3"]
+    sets = _get(claim["context_group_sets_url"], token, c.MEDIA_CONTEXT_GROUP_SETS)
+    assert sets.headers["Content-Type"] == c.MEDIA_CONTEXT_GROUP_SETS
+    assert sets.json()["sets"] == GS_SETS
+
+    # the sets container is not a groups container; the token needs the lti-gs scope
+    assert _get(claim["context_group_sets_url"], token, c.MEDIA_CONTEXT_GROUPS).status_code == 406
+    nrps_only = _token_for(platform, tool, c.SCOPE_NRPS)
+    refused = _get(claim["context_groups_url"], nrps_only)
+    assert refused.status_code == 403
+    assert 'error="insufficient_scope"' in refused.headers["WWW-Authenticate"]
+    assert _get(claim["context_groups_url"], None).status_code == 401
+    assert ("groups", 403) in [(s.kind, s.status) for s in platform.service_calls]
+
+
+def test_nrps_with_groups_true_lists_group_enrollments(
+    platform: TestPlatform, tool: TinyTool, course: str
+) -> None:
+    platform.set_groups(course, GS_GROUPS)
+    assert platform.group_sets[course] == [
+        {"id": "s1", "name": "Set s1"},
+        {"id": "s2", "name": "Set s2"},
+    ]
+    platform.nrps_page_size = 2
+    token = _token_for(platform, tool, c.SCOPE_NRPS)
+
+    def members(url: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        while url:
+            resp = _get(url, token)
+            assert resp.status_code == 200
+            out.update({m["user_id"]: m.get("group_enrollments") for m in resp.json()["members"]})
+            link = re.search(r'<([^>]+)>; rel="next"', resp.headers.get("Link", ""))
+            url = link.group(1) if link else ""
+        return out
+
+    with_groups = members(platform.url(f"/nrps/{course}/memberships?groups=true"))
+    assert with_groups["learner-1"] == [{"group_id": "g1"}, {"group_id": "g3"}]
+    assert with_groups["teacher-1"] == [{"group_id": "g1"}] and with_groups["ta-1"] == []
+    assert len(with_groups) == 5  # every page kept groups=true
+    assert set(members(platform.url(f"/nrps/{course}/memberships")).values()) == {None}
+    platform.nrps_group_enrollments = False  # a platform that ignores groups=true
+    ignored = members(platform.url(f"/nrps/{course}/memberships?groups=true"))
+    assert set(ignored.values()) == {None}
