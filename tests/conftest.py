@@ -9,7 +9,8 @@ from __future__ import annotations
 import html
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,9 @@ from lti_tool.db import get_db
 TEST_TEMPLATES = Path(__file__).parent / "data" / "templates"
 
 
-def build_app(tmp_path: Path, **overrides) -> Flask:
+def build_app(tmp_path: Path, *, templates: Iterable[Path] | None = None, **overrides) -> Flask:
+    """A migrated test app; `templates` are the YAML templates to install (default: the
+    shared ones in tests/data/templates; plugins add their own small modules)."""
     from tests.activity_types import TestGraded
 
     settings = {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()}
@@ -39,12 +42,12 @@ def build_app(tmp_path: Path, **overrides) -> Flask:
     )
     settings.update(overrides)
     app = create_app(settings)
-    prepare(app)
+    prepare(app, sorted(TEST_TEMPLATES.glob("*.yaml")) if templates is None else templates)
     return app
 
 
-def prepare(app: Flask) -> None:
-    """Migrate, create a signing key and load the test template (tests/data/templates)."""
+def prepare(app: Flask, templates: Iterable[Path]) -> None:
+    """Migrate, create a signing key and install the templates."""
     from course_templates.loader import install, load_template
     from lti_tool.migrate import upgrade
     from lti_tool.services.keys import ensure_signing_key
@@ -56,10 +59,15 @@ def prepare(app: Flask) -> None:
         db = session()
         ensure_signing_key(db)
         activities = app.extensions["lti_activities"]
-        for path in sorted(TEST_TEMPLATES.glob("*.yaml")):
+        for path in templates:
             spec = load_template(path, activities)
             install(db, spec, activities, source=path, instance_path=app.instance_path)
         db.commit()
+
+
+def shared_templates(*extra: Path) -> list[Path]:
+    """The shared test templates and a plugin's own."""
+    return [*sorted(TEST_TEMPLATES.glob("*.yaml")), *extra]
 
 
 @pytest.fixture
@@ -89,7 +97,13 @@ class LiveTool:
 @pytest.fixture
 def live_tool(tmp_path: Path) -> Iterator[LiveTool]:
     """The tool served on a free port of 127.0.0.1; PUBLIC_BASE_URL points at it."""
-    app = build_app(tmp_path)
+    with served(build_app(tmp_path)) as tool:
+        yield tool
+
+
+@contextmanager
+def served(app: Flask) -> Iterator[LiveTool]:
+    """Serve `app` on a free port (real HTTP, threaded) until the block ends."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     base = f"http://127.0.0.1:{server.server_port}"
     app.config["PUBLIC_BASE_URL"] = base

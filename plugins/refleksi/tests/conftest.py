@@ -2,53 +2,26 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from lti_tool.db import get_db
-from tests.conftest import LiveTool, browser, build_app, db, lms  # noqa: F401
+from tests.conftest import LiveTool, browser, build_app, db, lms, served, shared_templates  # noqa: F401
 
-TEMPLATE = Path(__file__).parent / "data" / "gp-refleksi-uji.yaml"
-
-
-def build(tmp_path: Path) -> Flask:
-    """The shared test app plus this plugin's own small module."""
-    from course_templates.loader import install, load_template
-
-    app = build_app(tmp_path)
-    with app.app_context():
-        from lti_tool.db import session
-
-        activities = app.extensions["lti_activities"]
-        spec = load_template(TEMPLATE, activities)
-        install(session(), spec, activities, source=TEMPLATE, instance_path=app.instance_path)
-        session().commit()
-    return app
+TEMPLATES = shared_templates(Path(__file__).parent / "data" / "gp-refleksi-uji.yaml")
 
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
-    app = build(tmp_path)
+    app = build_app(tmp_path, templates=TEMPLATES)
     yield app
     get_db(app).engine.dispose()
 
 
 @pytest.fixture
 def live_tool(tmp_path: Path) -> Iterator[LiveTool]:
-    app = build(tmp_path)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    base = f"http://127.0.0.1:{server.server_port}"
-    app.config["PUBLIC_BASE_URL"] = base
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield LiveTool(app=app, base_url=base)
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        get_db(app).engine.dispose()
+    with served(build_app(tmp_path, templates=TEMPLATES)) as tool:
+        yield tool
