@@ -98,6 +98,21 @@ def enqueue(
     return row
 
 
+def _wanted(db: Session, context_pk: int, user_id: int) -> bool:
+    """Scores go only to a peserta, and only where the LMS offers AGS."""
+    return offers_ags(db, context_pk) and is_learner(db, context_pk, user_id)
+
+
+def _column(activity: Activity) -> dict:
+    """The enqueue arguments naming an activity's gradebook column."""
+    block = activity.block
+    return {
+        "resource_id": activity_resource_id(activity),
+        "label": f"{block.title}: {activity.title}",
+        "tag": activity.component or activity.type,
+    }
+
+
 def score_changed(
     db: Session,
     context_pk: int,
@@ -108,38 +123,32 @@ def score_changed(
     comment: str | None = None,
 ) -> None:
     """Queue the activity's column and, if it changed, the final score's."""
-    if not offers_ags(db, context_pk) or not is_learner(db, context_pk, user_id):
+    if not _wanted(db, context_pk, user_id):
         return
-    block = activity.block
     enqueue(
         db,
         context_pk=context_pk,
         user_id=user_id,
-        resource_id=activity_resource_id(activity),
-        label=f"{block.title}: {activity.title}",
+        **_column(activity),
         score_max=max_score,
-        tag=activity.component or activity.type,
         score_given=score,
         comment=comment,
     )
     if activity.component:  # only scores that feed a component move the final score
-        final_changed(db, context_pk, block.module.key, user_id)
+        final_changed(db, context_pk, activity.block.module.key, user_id)
 
 
 def waiting_for_grader(db: Session, context_pk: int, activity: Activity, user_id: int) -> None:
     """A submission the mentor or pengampu still has to grade: Submitted/PendingManual,
     no value (so the LMS shows it as waiting, and clears no grade wrongly)."""
-    if not offers_ags(db, context_pk) or not is_learner(db, context_pk, user_id):
+    if not _wanted(db, context_pk, user_id):
         return
-    block = activity.block
     enqueue(
         db,
         context_pk=context_pk,
         user_id=user_id,
-        resource_id=activity_resource_id(activity),
-        label=f"{block.title}: {activity.title}",
+        **_column(activity),
         score_max=Decimal(activity.max_score),
-        tag=activity.component or activity.type,
         score_given=None,
         activity_progress="Submitted",
         grading_progress=PENDING_MANUAL,
@@ -152,7 +161,7 @@ def final_changed(
     """Queue the final score (NA or SP) when it is known and differs from the last sent."""
     from lti_tool.services.scores import finals, rule_of
 
-    if not offers_ags(db, context_pk) or not is_learner(db, context_pk, user_id):
+    if not _wanted(db, context_pk, user_id):
         return
     inst = db.scalars(
         select(CourseInstance).where(

@@ -92,9 +92,9 @@ class ActivityType:
     @classmethod
     def regrade(cls, db: Any, context_pk: int, activity: Any, user_id: int) -> Any:
         """Recompute the user's score from what they submitted and report it to
-        `grading/` (graded types); returns the score in percent, or None if none yet."""
-        if cls.graded:
-            raise NotImplementedError(f"{cls.__qualname__} is graded but cannot regrade")
+        `grading/` (graded types); returns the score in percent, or None if none yet.
+        Ungraded types have nothing to recompute; `check` refuses a graded type that
+        does not override this."""
         return None
 
     @classmethod
