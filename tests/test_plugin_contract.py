@@ -104,3 +104,17 @@ def test_plugin_pages_open_in_every_role(live_tool, lms, name, roles):
     )
     assert result.ok, result.error
     assert result.final_response.status_code == 200
+
+
+def test_a_graded_type_without_regrade_is_refused():
+    from lti_tool.activities import ActivityType, PluginError
+
+    class Ungradable(ActivityType):
+        """Graded without regrade"""
+
+        name = "ungradable"
+        graded = True
+        completion_rules = ("graded",)
+
+    with pytest.raises(PluginError, match="must implement regrade"):
+        ActivityRegistry([Ungradable])
