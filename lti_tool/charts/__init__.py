@@ -1,0 +1,1 @@
+"""Server-rendered charts (inline SVG, no JavaScript, no fonts or files to fetch)."""
