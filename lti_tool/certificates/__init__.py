@@ -1,0 +1,1 @@
+"""Certificates (STTPP): numbers, the PDF, issuing and revoking, public verification."""

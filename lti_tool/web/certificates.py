@@ -1,0 +1,428 @@
+"""Certificate (STTPP) pages: the peserta's own, the class list for staff, and the public
+verification page.
+
+A peserta who passed downloads their certificate (issued on first download); anyone
+else gets a page saying what is missing, never a PDF, and nothing is written.
+Pengampu and admin see the whole class, issue to all, revoke, re-issue and download
+the class as a ZIP; a mentor sees the list of their own rombel, read-only.
+`/verify/<number>` needs no login: it says whether a number is a valid certificate
+and shows only what the certificate shows.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import lazy_gettext as _l
+
+from lti_tool.certificates import numbers, pdf, service
+from lti_tool.db import session as db_session
+from lti_tool.i18n import use_locale
+from lti_tool.models import Certificate, User
+from lti_tool.services import roster, schedule, scores
+from lti_tool.services.gradebook_export import slug
+from lti_tool.services.roles import ADMIN, MENTOR, PENGAMPU, PESERTA
+from lti_tool.web.auth import course_access
+from lti_tool.web.views import _instance
+
+bp = Blueprint("certificates", __name__)
+EDITORS = (PENGAMPU, ADMIN)
+ERRORS = {
+    "reason": _l("Nothing was changed: give the reason."),
+    "confirm": _l("Nothing was changed: tick the box to confirm."),
+    "not_eligible": _l(
+        "Nothing was changed: this peserta does not pass now, so no new certificate can be "
+        "issued (a valid one can still be revoked)."
+    ),
+    "not_a_peserta": _l("That person is not a peserta of this class."),
+    "already_revoked": _l("That certificate was revoked already."),
+    "no_certificate": _l("Nothing was changed: this peserta has no valid certificate."),
+    "none_eligible": _l("No peserta passes yet: there is no certificate to download."),
+    "bad_prefix": _l(
+        "Certificates cannot be made now: the certificate number prefix (CERT_NUMBER_PREFIX) "
+        "is not valid. Ask the tool's administrator to fix it."
+    ),
+}
+
+
+def template() -> service.Template:
+    return service.Template.from_config(current_app.config)
+
+
+def verify_url(number: str) -> str:
+    return f"{current_app.config['PUBLIC_BASE_URL']}/verify/{number}"
+
+
+def render_pdf(cert: Certificate) -> bytes:
+    return pdf.render(
+        cert.snapshot,
+        verify_url(cert.number),
+        logo_path=current_app.config.get("CERT_LOGO_PATH") or None,
+    )
+
+
+def pdf_name(cert: Certificate) -> str:
+    """sttpp-<name>-<number>.pdf, ASCII only."""
+    return f"sttpp-{slug(cert.snapshot.get('name') or '', 40)}-{slug(cert.number)}.pdf".replace(
+        "--", "-"
+    )
+
+
+def _pdf_response(cert: Certificate) -> Response:
+    response = Response(render_pdf(cert), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{pdf_name(cert)}"'
+    response.headers["Cache-Control"] = "private, no-store"  # personal data
+    return response
+
+
+# -- the peserta ------------------------------------------------------------------------
+
+
+def _mine(db, inst, user_id: int, status: int = 200, error: str | None = None):
+    cert = service.active(db, inst, user_id)
+    history = service.certificates(db, inst, [user_id]).get(user_id, [])
+    standing = service.standings(db, inst, [user_id])[user_id]
+    return render_template(
+        "course/certificate.html",
+        inst=inst,
+        module=inst.module,
+        rule=scores.rule_of(inst),
+        cert=cert,
+        revoked=history[0] if history and cert is None else None,
+        standing=standing,
+        error=ERRORS.get(error or ""),
+        viewer=g.viewer,
+        context=g.context,
+    ), status
+
+
+@bp.get("/c/<int:ctx>/module/<module_key>/sertifikat")
+@course_access
+def mine(ctx: int, module_key: str):
+    if g.role != PESERTA:
+        return redirect(url_for("certificates.klass", ctx=ctx, module_key=module_key))
+    inst = _instance(ctx, module_key)
+    return _mine(db_session(), inst, g.viewer.user_id)
+
+
+@bp.get("/c/<int:ctx>/module/<module_key>/sertifikat.pdf")
+@course_access
+def mine_pdf(ctx: int, module_key: str):
+    if g.role != PESERTA:
+        abort(403)
+    db = db_session()
+    inst = _instance(ctx, module_key)
+    try:
+        cert = service.issue(db, inst, g.viewer.user_id, template=template(), by=g.viewer.user_id)
+    except service.CertificateError as exc:
+        db.rollback()
+        error = exc.code if exc.code == "bad_prefix" else None
+        return _mine(db, inst, g.viewer.user_id, status=503 if error else 403, error=error)
+    db.commit()
+    return _pdf_response(cert)
+
+
+# -- staff --------------------------------------------------------------------------------
+
+
+def _staff_people(db, inst):
+    """The peserta this viewer may see (a mentor: their rombel), or 403."""
+    people = roster.peserta(db, inst)
+    if g.role == MENTOR:
+        mine = {r.id for r in roster.rombels(db, inst) if r.mentor_id == g.viewer.user_id}
+        assigned = roster.assignments(db, inst)
+        return [p for p in people if assigned.get(p.id) in mine]
+    if g.role not in EDITORS:
+        abort(403)
+    return people
+
+
+def _rombel_filter(db, inst, people):
+    raw = request.args.get("rombel", "")
+    if not raw.isdigit():
+        return people, None
+    assigned = roster.assignments(db, inst)
+    return [p for p in people if assigned.get(p.id) == int(raw)], int(raw)
+
+
+def _editor(ctx: int, module_key: str):
+    if g.role not in EDITORS:
+        abort(403)
+    return _instance(ctx, module_key)
+
+
+def _template_problems() -> list[str]:
+    problems = template().placeholders()
+    logo = current_app.config.get("CERT_LOGO_PATH")
+    if logo and not Path(logo).is_file():
+        problems.append("CERT_LOGO_PATH")
+    return problems
+
+
+@bp.get("/c/<int:ctx>/module/<module_key>/sertifikat/kelas")
+@course_access
+def klass(ctx: int, module_key: str):
+    db = db_session()
+    inst = _instance(ctx, module_key)
+    people = _staff_people(db, inst)
+    groups = roster.rombels(db, inst)
+    if g.role == MENTOR:
+        groups = [r for r in groups if r.mentor_id == g.viewer.user_id]
+    people, chosen = _rombel_filter(db, inst, people)
+    ids = [p.id for p in people]
+    standings = service.standings(db, inst, ids)
+    history = service.certificates(db, inst, ids)
+    assigned = roster.assignments(db, inst)
+    rows = []
+    for p in people:
+        certs = history.get(p.id, [])
+        current = next((c for c in certs if c.active), None)
+        rows.append(
+            {
+                "person": p,
+                "rombel": assigned.get(p.id),
+                "standing": standings[p.id],
+                "cert": current,
+                "revoked": certs[0] if certs and current is None else None,
+            }
+        )
+    return render_template(
+        "course/certificates.html",
+        inst=inst,
+        module=inst.module,
+        rule=scores.rule_of(inst),
+        rows=rows,
+        groups=groups,
+        group_names={r.id: r.name for r in groups},
+        chosen=chosen,
+        eligible=sum(1 for r in rows if r["standing"].eligible),
+        issued=sum(1 for r in rows if r["cert"]),
+        can_edit=g.role in EDITORS,
+        problems=_template_problems() if g.role in EDITORS else [],
+        done=request.args.get("issued"),
+        saved=request.args.get("saved"),
+        error=ERRORS.get(request.args.get("error", "")),
+        viewer=g.viewer,
+        context=g.context,
+    )
+
+
+@bp.post("/c/<int:ctx>/module/<module_key>/sertifikat/kelas/terbitkan")
+@course_access
+def issue_all(ctx: int, module_key: str):
+    inst = _editor(ctx, module_key)
+    db = db_session()
+    ids = [p.id for p in roster.peserta(db, inst)]
+    try:
+        issued = service.issue_all(db, inst, ids, template=template(), by=g.viewer.user_id)
+    except service.CertificateError as exc:
+        db.rollback()
+        return redirect(
+            url_for("certificates.klass", ctx=ctx, module_key=module_key, error=exc.code)
+        )
+    db.commit()
+    return redirect(
+        url_for("certificates.klass", ctx=ctx, module_key=module_key, issued=len(issued))
+    )
+
+
+@bp.get("/c/<int:ctx>/module/<module_key>/sertifikat/kelas.zip")
+@course_access
+def class_zip(ctx: int, module_key: str):
+    """Every passing peserta's certificate (issued now where missing), as one ZIP written
+    to a temporary file, one PDF at a time."""
+    inst = _editor(ctx, module_key)
+    db = db_session()
+    people, chosen = _rombel_filter(db, inst, roster.peserta(db, inst))
+    ids = [p.id for p in people]
+    try:
+        service.issue_all(db, inst, ids, template=template(), by=g.viewer.user_id)
+    except service.CertificateError as exc:
+        db.rollback()
+        return redirect(
+            url_for("certificates.klass", ctx=ctx, module_key=module_key, error=exc.code)
+        )
+    db.commit()
+    standings = service.standings(db, inst, ids)
+    history = service.certificates(db, inst, ids)
+    chosen_certs = [
+        c for p in people if standings[p.id].eligible for c in history.get(p.id, []) if c.active
+    ]
+    if not chosen_certs:
+        return redirect(
+            url_for("certificates.klass", ctx=ctx, module_key=module_key, error="none_eligible")
+        )
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 (send_file closes it after sending)
+    with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as archive:
+        for cert in chosen_certs:
+            archive.writestr(pdf_name(cert), render_pdf(cert))
+    spool.seek(0)
+    name = f"sttpp-{slug(module_key)}-{slug(g.context.title or str(ctx), 40)}"
+    if chosen is not None:
+        group = next((r for r in roster.rombels(db, inst) if r.id == chosen), None)
+        name += f"-{slug(group.name, 30)}" if group else ""
+    response = send_file(
+        spool, mimetype="application/zip", as_attachment=True, download_name=f"{name}.zip"
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _person(db, inst, user_id: int):
+    if user_id not in {p.id for p in roster.peserta(db, inst)}:
+        abort(404)
+    return db.get(User, user_id)
+
+
+@bp.get("/c/<int:ctx>/module/<module_key>/sertifikat/kelas/<int:user_id>")
+@course_access
+def person(ctx: int, module_key: str, user_id: int):
+    inst = _editor(ctx, module_key)
+    db = db_session()
+    user = _person(db, inst, user_id)
+    certs = service.certificates(db, inst, [user_id]).get(user_id, [])
+    return render_template(
+        "course/certificate_person.html",
+        inst=inst,
+        module=inst.module,
+        rule=scores.rule_of(inst),
+        person=user,
+        standing=service.standings(db, inst, [user_id])[user_id],
+        cert=next((c for c in certs if c.active), None),
+        history=certs,
+        numbers_by_id={c.id: c.number for c in certs},
+        error=ERRORS.get(request.args.get("error", "")),
+        saved=request.args.get("saved"),
+        viewer=g.viewer,
+        context=g.context,
+    )
+
+
+@bp.get("/c/<int:ctx>/module/<module_key>/sertifikat/kelas/<int:user_id>.pdf")
+@course_access
+def person_pdf(ctx: int, module_key: str, user_id: int):
+    inst = _editor(ctx, module_key)
+    db = db_session()
+    _person(db, inst, user_id)
+    cert = service.active(db, inst, user_id)
+    if cert is None:
+        abort(404)
+    return _pdf_response(cert)
+
+
+def _change(ctx: int, module_key: str, user_id: int, action):
+    """Revoke or re-issue: needs a reason and the confirmation box; a refusal changes
+    nothing and says why."""
+    inst = _editor(ctx, module_key)
+    db = db_session()
+    _person(db, inst, user_id)
+    back = {"ctx": ctx, "module_key": module_key, "user_id": user_id}
+    if not request.form.get("confirm"):
+        return redirect(url_for("certificates.person", **back, error="confirm"))
+    try:
+        action(db, inst, request.form.get("reason", ""))
+    except service.CertificateError as exc:
+        db.rollback()
+        return redirect(url_for("certificates.person", **back, error=exc.code))
+    db.commit()
+    return redirect(url_for("certificates.person", **back, saved=1))
+
+
+@bp.post("/c/<int:ctx>/module/<module_key>/sertifikat/kelas/<int:user_id>/cabut")
+@course_access
+def revoke(ctx: int, module_key: str, user_id: int):
+    def action(db, inst, reason: str) -> None:
+        cert = service.active(db, inst, user_id)
+        if cert is None:
+            raise service.CertificateError("no_certificate")
+        service.revoke(db, cert, by=g.viewer.user_id, reason=reason)
+
+    return _change(ctx, module_key, user_id, action)
+
+
+@bp.post("/c/<int:ctx>/module/<module_key>/sertifikat/kelas/<int:user_id>/terbitkan-ulang")
+@course_access
+def reissue(ctx: int, module_key: str, user_id: int):
+    def action(db, inst, reason: str) -> None:
+        service.reissue(db, inst, user_id, template=template(), by=g.viewer.user_id, reason=reason)
+
+    return _change(ctx, module_key, user_id, action)
+
+
+# -- public verification ---------------------------------------------------------------
+
+
+def _public(body: str, status: int) -> Response:
+    response = Response(body, status=status, mimetype="text/html")
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _language() -> str | None:
+    lang = request.args.get("lang")
+    if lang in current_app.config["BABEL_SUPPORTED_LOCALES"]:
+        use_locale(lang)
+        return lang
+    return None
+
+
+@bp.get("/verify")
+def verify_form():
+    """A form to type a certificate number (GET ?number=...)."""
+    lang = _language()
+    typed = request.args.get("number")
+    if typed is not None:
+        number = numbers.normalize(typed)
+        if numbers.is_valid(number):
+            return redirect(url_for("certificates.verify", number=number, lang=lang))
+        body = render_template("verify.html", state="malformed", typed=typed[:100], lang=lang)
+        return _public(body, 404)
+    return _public(render_template("verify.html", state="form", lang=lang), 200)
+
+
+@bp.get("/verify/<path:number>")
+def verify(number: str):
+    lang = _language()
+    canonical = numbers.normalize(number)
+    if not numbers.is_valid(canonical):  # no database read for a malformed number
+        body = render_template("verify.html", state="malformed", typed=number[:100], lang=lang)
+        return _public(body, 404)
+    if canonical != number:
+        return redirect(url_for("certificates.verify", number=canonical, lang=lang))
+    cert = service.lookup(db_session(), canonical)
+    if cert is None:
+        body = render_template("verify.html", state="unknown", typed=canonical, lang=lang)
+        return _public(body, 404)
+    replaced_by = (
+        db_session().get(Certificate, cert.replaced_by_id) if cert.replaced_by_id else None
+    )
+    zone = current_app.config.get("BABEL_DEFAULT_TIMEZONE")
+    body = render_template(
+        "verify.html",
+        state="revoked" if cert.revoked else "valid",
+        cert=cert,
+        snap=cert.snapshot,
+        period=pdf.period_text(cert.snapshot),
+        scores=pdf.score_lines(cert.snapshot),
+        issued_on=pdf.tanggal(cert.snapshot.get("issued_on")),
+        revoked_on=pdf.tanggal(schedule.today_in(zone, cert.revoked_at)) if cert.revoked else None,
+        replaced_by=replaced_by.number if replaced_by else None,
+        lang=lang,
+    )
+    return _public(body, 200)
