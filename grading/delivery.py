@@ -3,7 +3,9 @@
 Each row is claimed before it is sent (so several workers never send one twice) and
 settled after: delivered; retried later with exponential backoff and jitter on
 timeouts, 5xx and 429 (Retry-After honoured); failed, with the LMS's answer, on other
-4xx. A row whose worker died mid-delivery is claimed again after CLAIM_TIMEOUT. One
+4xx. A row whose worker died mid-delivery is claimed again after the claim timeout
+(GRADES_CLAIM_SECONDS, default CLAIM_TIMEOUT); on PostgreSQL concurrent workers claim
+with FOR UPDATE SKIP LOCKED. One
 access token per platform and scope set is reused until it expires and refreshed once
 on a 401. The line item of a column is the deep-linking one (found by its resourceId)
 or created; its label and maximum follow the template.
@@ -260,6 +262,49 @@ def score_body(row: GradeOutbox, user: User) -> dict:
     return body
 
 
+def claim_timeout() -> timedelta:
+    """GRADES_CLAIM_SECONDS of the current app (CLAIM_TIMEOUT outside one)."""
+    from flask import current_app, has_app_context
+
+    if has_app_context() and current_app.config.get("GRADES_CLAIM_SECONDS"):
+        return timedelta(seconds=int(current_app.config["GRADES_CLAIM_SECONDS"]))
+    return CLAIM_TIMEOUT
+
+
+def claim_batch(
+    db: Session, now: datetime, *, limit: int = 500, context_pk: int | None = None
+) -> str | None:
+    """Claim up to `limit` due rows, oldest first, for one delivery run; returns the
+    claim token (None when nothing is due). The caller commits. Rows a dead worker
+    claimed longer than the claim timeout ago are due again. On PostgreSQL the rows
+    are locked with FOR UPDATE SKIP LOCKED, so concurrent workers claim disjoint
+    batches without waiting for each other; SQLite serialises writers anyway, and the
+    conditional update keeps a row from being claimed twice."""
+    db.execute(  # rows of a worker that died mid-delivery
+        update(GradeOutbox)
+        .where(GradeOutbox.state == "sending", GradeOutbox.claimed_at < now - claim_timeout())
+        .values(state="pending", claim=None)
+    )
+    query = select(GradeOutbox.id).where(
+        GradeOutbox.state == "pending", GradeOutbox.next_try_at <= now
+    )
+    if context_pk is not None:
+        query = query.where(GradeOutbox.context_pk == context_pk)
+    query = query.order_by(GradeOutbox.id).limit(limit)
+    if db.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = list(db.scalars(query))
+    if not ids:
+        return None
+    token = uuid.uuid4().hex
+    db.execute(
+        update(GradeOutbox)
+        .where(GradeOutbox.id.in_(ids), GradeOutbox.state == "pending")
+        .values(state="sending", claimed_at=now, claim=token)
+    )
+    return token
+
+
 def deliver_due(
     db: Session,
     key: Any,
@@ -276,27 +321,10 @@ def deliver_due(
     then settle the batch in one commit."""
     now = now or utcnow()
     out = Outcome()
-    db.execute(  # rows of a worker that died mid-delivery
-        update(GradeOutbox)
-        .where(GradeOutbox.state == "sending", GradeOutbox.claimed_at < now - CLAIM_TIMEOUT)
-        .values(state="pending", claim=None)
-    )
-    query = select(GradeOutbox.id).where(
-        GradeOutbox.state == "pending", GradeOutbox.next_try_at <= now
-    )
-    if context_pk is not None:
-        query = query.where(GradeOutbox.context_pk == context_pk)
-    ids = list(db.scalars(query.order_by(GradeOutbox.id).limit(limit)))
-    if not ids:
-        db.commit()
-        return out
-    token = uuid.uuid4().hex
-    db.execute(
-        update(GradeOutbox)
-        .where(GradeOutbox.id.in_(ids), GradeOutbox.state == "pending")
-        .values(state="sending", claimed_at=now, claim=token)
-    )
+    token = claim_batch(db, now, limit=limit, context_pk=context_pk)
     db.commit()
+    if token is None:
+        return out
     rows = list(
         db.scalars(select(GradeOutbox).where(GradeOutbox.claim == token).order_by(GradeOutbox.id))
     )

@@ -1,8 +1,8 @@
 """The in-process passback worker: a thread per server process that delivers the grade
 outbox, woken right after a commit that queued a score and otherwise polling for
 retries (and for rows another process queued). With several processes, claims keep
-any row from being sent twice. A job queue (GRADES_WORKER=queue, scale-out) replaces
-the thread by configuration."""
+any row from being sent twice. A job queue (GRADES_WORKER=queue, or auto with
+REDIS_URL: grading/queue.py) replaces the thread by configuration."""
 
 from __future__ import annotations
 
@@ -75,12 +75,23 @@ class PassbackWorker:
 
 
 def init_app(app: Flask) -> None:
-    """Wake the worker after commits that queued scores (GRADES_WORKER=thread)."""
+    """Wake the worker after commits that queued scores (GRADES_WORKER=thread), or
+    hand deliveries to the job queue (queue; auto when jobs go through RQ)."""
     from sqlalchemy import event
 
     from lti_tool.db import get_db
+    from lti_tool.jobs import uses_rq
 
-    mode = app.config.get("GRADES_WORKER", "thread")
+    mode = app.config.get("GRADES_WORKER") or "auto"
+    if mode in ("auto", "queue"):
+        if uses_rq(app):
+            from grading import queue
+
+            queue.init_app(app)
+            return
+        if mode == "queue":
+            log.warning("GRADES_WORKER=queue without the RQ job backend: using a thread")
+        mode = "thread"
     if mode != "thread":
         return
     worker = PassbackWorker(app)
