@@ -2,7 +2,8 @@
 
 Platforms such as D2L rotate keys often; a kid we have not seen triggers one refetch
 (at most once per LTI_KEYSET_MIN_REFETCH_SECONDS per URL, so forged kids cannot make
-us hammer the platform).
+us hammer the platform). Concurrent launches wait for one fetch per URL instead of
+each fetching: a burst of unknown kids makes one request to the platform.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class KeySetCache:
         self.min_refetch = min_refetch
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()
+        self._fetching: dict[str, threading.Lock] = {}
 
     def clear(self) -> None:
         with self._lock:
@@ -52,15 +54,25 @@ class KeySetCache:
             self._entries[url] = entry
         return entry
 
+    def _due(self, entry: _Entry | None, kid: str) -> bool:
+        """Whether the set must be (re)fetched to look for `kid`."""
+        if entry is None:
+            return True
+        age = time.monotonic() - entry.fetched_at
+        return age > self.ttl or (kid not in entry.keys and age >= self.min_refetch)
+
     def get_key(self, url: str, kid: str, http: requests.Session) -> PyJWK:
         """The RS256 public key for `kid`, refetching the set once if it is unknown."""
-        now = time.monotonic()
         with self._lock:
             entry = self._entries.get(url)
-        stale = entry is None or now - entry.fetched_at > self.ttl
-        unknown = entry is not None and kid not in entry.keys
-        if stale or (unknown and now - entry.fetched_at >= self.min_refetch):
-            entry = self._fetch(url, http)
+            gate = self._fetching.setdefault(url, threading.Lock())
+        if self._due(entry, kid):
+            with gate:  # one fetch per URL at a time; the others use its result
+                with self._lock:
+                    entry = self._entries.get(url)
+                if self._due(entry, kid):
+                    entry = self._fetch(url, http)
+        assert entry is not None
         jwk = entry.keys.get(kid)
         if jwk is None:
             raise LtiError("bad_signature", f"unknown kid {kid!r} in {url}")
