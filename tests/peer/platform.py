@@ -38,6 +38,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from . import ags
 from . import constants as c
+from . import storage as platform_storage
 from .ags import AgsError, FaultHit, FaultRule, GradebookEntry, LineItem
 from .forgeries import Forgery, Tamper
 from .forms import find_form, parse_forms
@@ -462,6 +463,11 @@ def _same_endpoint(url: str, other: str) -> bool:
     return (a.scheme, a.netloc, a.path) == (b.scheme, b.netloc, b.path)
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def _aud_list(aud: Any) -> list[str]:
     if isinstance(aud, str):
         return [aud]
@@ -488,7 +494,8 @@ class TestPlatform:
     Use as a context manager (or ``start()``/``stop()``). Endpoints:
     ``/jwks``, ``/auth`` (GET/POST), ``/token``, ``/deep_link_return``,
     ``/.well-known/openid-configuration``, ``/register``, ``/return``
-    (launch_presentation return_url), NRPS 2.0 under ``/nrps`` and AGS 2.0
+    (launch_presentation return_url), ``/lms/course/<id>`` (a course page with the
+    tool in an iframe, see :meth:`course_page`), NRPS 2.0 under ``/nrps`` and AGS 2.0
     under ``/ags``: ``/ags/<context>/lineitems`` (GET/POST),
     ``.../lineitems/<n>/lineitem`` (GET/PUT/DELETE), ``.../lineitem/scores``
     (POST) and ``.../lineitem/results`` (GET).
@@ -556,6 +563,11 @@ class TestPlatform:
         self.nrps_page_size = 50
         self._init_groups()  # LTI Course Groups Service, see its section
         self.returns: list[dict[str, str]] = []
+        #: course pages embedding the tool in an iframe (see course_page), by id
+        self._course_pages: dict[str, dict[str, Any]] = {}
+        #: ``verify`` of the peer's own calls to the tool (its JWKS): a CA bundle path
+        #: when the tool is served over HTTPS with a test certificate
+        self.tool_tls_verify: bool | str = True
 
         # AGS 2.0
         self.lineitem_url_query: str = lineitem_url_query or ("all" if moodle_style else "created")
@@ -781,6 +793,7 @@ class TestPlatform:
         document_target: str = "iframe",
         extra_claims: Mapping[str, Any] | None = None,
         login_hint: str | None = None,
+        storage_target: str | None = None,
     ) -> LaunchResult:
         """Run a full OIDC launch with ``browser`` playing the user's browser.
 
@@ -796,95 +809,33 @@ class TestPlatform:
         (leave out name/email for a privacy-minded launch; ``{"sub": None}``
         is anonymous) or a mapping without ``sub`` merged into
         :data:`DEFAULT_USER`. ``roles`` takes short names (see
-        :func:`expand_role`) or full URIs.
+        :func:`expand_role`) or full URIs. ``storage_target`` adds
+        ``lti_storage_target`` to the login (the frame of the LTI platform storage,
+        ``_parent`` or a frame name; served by :meth:`course_page` pages).
         ``context=None``/``resource_link=None`` omit those claims;
         ``deep_linking_settings`` entries override the defaults (``None``
         removes one). ``tamper`` is a :mod:`tests.peer.forgeries` hook.
         Never raises for a refused launch: inspect the returned result.
         """
-        tool = self.tools.get(client_id) if client_id else self._default_tool()
-        if tool is None:
-            tool = self._default_tool()
-        cid = client_id or tool.client_id
-        dep = deployment_id or tool.deployment_id
-        is_dl = message_type == c.MESSAGE_DEEP_LINKING
-        if target_link_uri is None:
-            target_link_uri = (tool.deep_linking_url if is_dl else None) or tool.target_link_uri
-
-        if isinstance(user, str):
-            user_claims: dict[str, Any] = {"sub": user}
-        elif user is None:
-            user_claims = dict(DEFAULT_USER)
-        else:
-            user_claims = {**DEFAULT_USER, **user} if "sub" not in user else dict(user)
-        hint = login_hint or str(user_claims.get("sub", "anonymous"))
-        message_hint = f"msg-{secrets.token_urlsafe(12)}"
-
-        dl_settings = None
-        if is_dl:
-            dl_settings = {
-                "deep_link_return_url": self.deep_link_return_url,
-                "accept_types": ["ltiResourceLink"],
-                "accept_presentation_document_targets": ["iframe", "window"],
-                "accept_multiple": True,
-                "auto_create": False,
-                "title": "Tambah aktivitas",
-                "data": f"dl-{secrets.token_urlsafe(16)}",
-            }
-            for key, value in (deep_linking_settings or {}).items():
-                if value is None:
-                    dl_settings.pop(key, None)
-                else:
-                    dl_settings[key] = value
-
-        params = {
-            "iss": self.issuer,
-            "login_hint": hint,
-            "target_link_uri": target_link_uri,
-            "lti_message_hint": message_hint,
-            "client_id": cid,
-            "lti_deployment_id": dep,
-        }
-        result = LaunchResult(
-            client_id=cid,
-            deployment_id=dep,
-            login_url=tool.login_url,
-            login_params=params,
-            login_hint=hint,
-            lti_message_hint=message_hint,
-            target_link_uri=target_link_uri,
+        tool, params, pending = self._prepare_launch(
+            user=user,
+            roles=roles,
             message_type=message_type,
-        )
-        pending = _PendingLaunch(
-            tool=tool,
-            client_id=cid,
-            deployment_id=dep,
-            login_hint=hint,
-            lti_message_hint=message_hint,
             target_link_uri=target_link_uri,
-            message_type=message_type,
-            user=user_claims,
-            roles=[expand_role(r) for r in roles],
-            context=dict(DEFAULT_CONTEXT)
-            if context is _DEFAULT
-            else (dict(context) if context is not None else None),
-            resource_link=(
-                None
-                if is_dl
-                else dict(DEFAULT_RESOURCE_LINK)
-                if resource_link is _DEFAULT
-                else (dict(resource_link) if resource_link is not None else None)
-            ),
+            context=context,
+            resource_link=resource_link,
             locale=locale,
-            custom=dict(custom) if custom is not None else None,
-            dl_settings=dl_settings,
-            document_target=document_target,
-            extra_claims=dict(extra_claims or {}),
+            custom=custom,
+            deep_linking_settings=deep_linking_settings,
             tamper=tamper,
-            result=result,
+            client_id=client_id,
+            deployment_id=deployment_id,
+            document_target=document_target,
+            extra_claims=extra_claims,
+            login_hint=login_hint,
+            storage_target=storage_target,
         )
-        with self._lock:
-            self._pending[message_hint] = pending
+        result = pending.result
 
         # (a) third-party initiated login
         if login_method.upper() == "POST":
@@ -945,6 +896,212 @@ class TestPlatform:
             self._follow_within(browser, launch_resp, result) if follow else launch_resp
         )
         return result
+
+    def _prepare_launch(
+        self,
+        *,
+        user: Mapping[str, Any] | str | None,
+        roles: Iterable[str],
+        message_type: str,
+        target_link_uri: str | None,
+        context: Mapping[str, Any] | None,
+        resource_link: Mapping[str, Any] | None,
+        locale: str,
+        custom: Mapping[str, Any] | None,
+        deep_linking_settings: Mapping[str, Any] | None,
+        tamper: Tamper | None,
+        client_id: str | None,
+        deployment_id: str | None,
+        document_target: str,
+        extra_claims: Mapping[str, Any] | None,
+        login_hint: str | None,
+        storage_target: str | None = None,
+    ) -> tuple[ToolRegistration, dict[str, str], _PendingLaunch]:
+        """Record a pending launch (what ``/auth`` will sign) and give the login
+        initiation parameters; see :meth:`launch` for the arguments."""
+        tool = self.tools.get(client_id) if client_id else self._default_tool()
+        if tool is None:
+            tool = self._default_tool()
+        cid = client_id or tool.client_id
+        dep = deployment_id or tool.deployment_id
+        is_dl = message_type == c.MESSAGE_DEEP_LINKING
+        if target_link_uri is None:
+            target_link_uri = (tool.deep_linking_url if is_dl else None) or tool.target_link_uri
+
+        if isinstance(user, str):
+            user_claims: dict[str, Any] = {"sub": user}
+        elif user is None:
+            user_claims = dict(DEFAULT_USER)
+        else:
+            user_claims = {**DEFAULT_USER, **user} if "sub" not in user else dict(user)
+        hint = login_hint or str(user_claims.get("sub", "anonymous"))
+        message_hint = f"msg-{secrets.token_urlsafe(12)}"
+
+        dl_settings = None
+        if is_dl:
+            dl_settings = {
+                "deep_link_return_url": self.deep_link_return_url,
+                "accept_types": ["ltiResourceLink"],
+                "accept_presentation_document_targets": ["iframe", "window"],
+                "accept_multiple": True,
+                "auto_create": False,
+                "title": "Tambah aktivitas",
+                "data": f"dl-{secrets.token_urlsafe(16)}",
+            }
+            for key, value in (deep_linking_settings or {}).items():
+                if value is None:
+                    dl_settings.pop(key, None)
+                else:
+                    dl_settings[key] = value
+
+        params = {
+            "iss": self.issuer,
+            "login_hint": hint,
+            "target_link_uri": target_link_uri,
+            "lti_message_hint": message_hint,
+            "client_id": cid,
+            "lti_deployment_id": dep,
+        }
+        if storage_target:
+            params["lti_storage_target"] = storage_target
+        result = LaunchResult(
+            client_id=cid,
+            deployment_id=dep,
+            login_url=tool.login_url,
+            login_params=params,
+            login_hint=hint,
+            lti_message_hint=message_hint,
+            target_link_uri=target_link_uri,
+            message_type=message_type,
+        )
+        pending = _PendingLaunch(
+            tool=tool,
+            client_id=cid,
+            deployment_id=dep,
+            login_hint=hint,
+            lti_message_hint=message_hint,
+            target_link_uri=target_link_uri,
+            message_type=message_type,
+            user=user_claims,
+            roles=[expand_role(r) for r in roles],
+            context=dict(DEFAULT_CONTEXT)
+            if context is _DEFAULT
+            else (dict(context) if context is not None else None),
+            resource_link=(
+                None
+                if is_dl
+                else dict(DEFAULT_RESOURCE_LINK)
+                if resource_link is _DEFAULT
+                else (dict(resource_link) if resource_link is not None else None)
+            ),
+            locale=locale,
+            custom=dict(custom) if custom is not None else None,
+            dl_settings=dl_settings,
+            document_target=document_target,
+            extra_claims=dict(extra_claims or {}),
+            tamper=tamper,
+            result=result,
+        )
+        with self._lock:
+            self._pending[message_hint] = pending
+        return tool, params, pending
+
+    def course_page(
+        self, *, title: str = "Modul", forge_storage_replies: bool = False, **launch: Any
+    ) -> str:
+        """The URL of an LMS course page that embeds the tool in an iframe, as Moodle
+        and Canvas do. Each view of the page starts a new launch inside the iframe: its
+        ``src`` is the tool's login initiation (GET), so a real browser runs the whole
+        OIDC flow (tool login, ``/auth``, the auto-posted id_token) in the frame.
+        ``launch`` takes the arguments of :meth:`launch` about the message (user,
+        roles, target_link_uri, locale, message_type, deep_linking_settings...).
+        With ``storage_target`` the page is also the LTI platform storage, and
+        ``forge_storage_replies`` adds a hostile frame forging its replies (see
+        :mod:`tests.peer.storage`)."""
+        defaults: dict[str, Any] = {
+            "user": None,
+            "roles": ("Learner",),
+            "message_type": c.MESSAGE_RESOURCE_LINK,
+            "target_link_uri": None,
+            "context": _DEFAULT,
+            "resource_link": _DEFAULT,
+            "locale": "id-ID",
+            "custom": None,
+            "deep_linking_settings": None,
+            "tamper": None,
+            "client_id": None,
+            "deployment_id": None,
+            "document_target": "iframe",
+            "extra_claims": None,
+            "login_hint": None,
+            "storage_target": None,
+        }
+        unknown = set(launch) - set(defaults)
+        if unknown:
+            raise TypeError(f"course_page() got unknown launch arguments {sorted(unknown)}")
+        page_id = secrets.token_urlsafe(8)
+        with self._lock:
+            self._course_pages[page_id] = {
+                "title": title,
+                "launch": {**defaults, **launch},
+                "forge": forge_storage_replies,
+            }
+        return self.url(f"/lms/course/{page_id}")
+
+    def _view_course_page(self, page_id: str) -> Response | tuple[str, int]:
+        with self._lock:
+            spec = self._course_pages.get(page_id)
+        if spec is None:
+            return "no such course page", 404
+        tool, params, _pending = self._prepare_launch(**spec["launch"])
+        src = add_query_params(tool.login_url, params)
+        title = html.escape(spec["title"])
+        head, frames, waits = platform_storage.page_parts(
+            storage_target=spec["launch"]["storage_target"],
+            tool_origin=_origin(tool.login_url),
+            peer_origin=self.base_url,
+            forger_origin=self.forger_origin if spec["forge"] else None,
+        )
+        if waits:  # the tool's frame starts once the storage and hostile frames are in
+            head += (
+                f"<script>var peerWaiting = {waits};\n"
+                "function peerFrameLoaded() { peerWaiting -= 1; if (peerWaiting === 0) {"
+                " var t = document.getElementById('lti-tool'); t.src = t.dataset.src; } }"
+                "</script>\n"
+            )
+        src_attr = "data-src" if waits else "src"
+        page = (
+            '<!DOCTYPE html>\n<html lang="id"><head><meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{title}</title>\n"
+            "<style>html,body{margin:0;height:100%}body{display:flex;flex-direction:column;"
+            "font:14px sans-serif}header{padding:8px 12px;background:#263238;color:#fff}"
+            f"iframe{{flex:1;width:100%;border:0}}</style>\n{head}</head>\n"
+            f"<body><header>{html.escape(self.platform_name)} · {title}</header>\n"
+            f"{frames}"
+            f'<iframe id="lti-tool" name="lti-tool" title="{title}" '
+            f'{src_attr}="{html.escape(src)}"></iframe>\n</body></html>\n'
+        )
+        return Response(page, mimetype="text/html")
+
+    @property
+    def forger_origin(self) -> str:
+        """Another origin of this server (``localhost`` for ``127.0.0.1``): the hostile
+        frame of a course page with ``forge_storage_replies``."""
+        return f"http://localhost:{self.port}"
+
+    def _view_storage_js(self) -> Response:
+        return Response(platform_storage.PLATFORM_STORAGE_JS, mimetype="text/javascript")
+
+    def _view_storage_frame(self) -> Response:
+        page = platform_storage.storage_frame_page(
+            request.args.get("tool_origin", ""), request.args.get("frame", "")
+        )
+        return Response(page, mimetype="text/html")
+
+    def _view_forger(self) -> Response:
+        page = platform_storage.forger_page(request.args.get("peer", self.base_url))
+        return Response(page, mimetype="text/html")
 
     def replay_launch(
         self, browser: requests.Session, result: LaunchResult, *, follow: bool = False
@@ -1320,6 +1477,12 @@ class TestPlatform:
         )
         app.add_url_rule("/register", "register", self._view_register, methods=["POST"])
         app.add_url_rule("/return", "return", self._view_return, methods=["GET"])
+        app.add_url_rule(
+            "/lms/course/<page_id>", "course_page", self._view_course_page, methods=["GET"]
+        )
+        app.add_url_rule("/lms/platform_storage.js", "storage_js", self._view_storage_js)
+        app.add_url_rule("/lms/storage-frame", "storage_frame", self._view_storage_frame)
+        app.add_url_rule("/lms/forger", "forger", self._view_forger)
         ags_routes: list[tuple[str, str, Callable[..., Response], list[str]]] = [
             ("/ags/<context_id>/lineitems", "lineitems", self._ags_lineitems, ["GET", "POST"]),
             (
@@ -1615,7 +1778,10 @@ class TestPlatform:
         try:
             with requests.Session() as session:
                 resp = session.get(
-                    tool.jwks_url, headers={"User-Agent": PEER_USER_AGENT}, timeout=10
+                    tool.jwks_url,
+                    headers={"User-Agent": PEER_USER_AGENT},
+                    timeout=10,
+                    verify=self.tool_tls_verify,
                 )
             resp.raise_for_status()
             body = resp.json()

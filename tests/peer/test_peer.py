@@ -437,6 +437,33 @@ def test_login_page_with_javascript_redirect_is_followed(
     assert result.ok and len(tool.launches) == 1
 
 
+def test_course_page_embeds_a_fresh_launch_in_an_iframe(
+    platform: TestPlatform, tool: TinyTool, browser: requests.Session
+) -> None:
+    """What a real browser does with the LMS page: load the iframe's src (the login
+    initiation), follow the tool to /auth, post the id_token to the tool."""
+    from html import unescape
+
+    from tests.peer import find_form
+
+    page_url = platform.course_page(title="Modul 1", user="guru-9", locale="en-US")
+    srcs = []
+    for _ in range(2):  # every view of the page is a launch of its own
+        page = browser.get(page_url)
+        assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
+        srcs.append(unescape(re.search(r'<iframe[^>]* src="([^"]+)"', page.text).group(1)))
+    assert srcs[0] != srcs[1] and all(s.startswith(tool.url("/")) for s in srcs)
+    auth = browser.get(srcs[1])  # tool login -> the peer's /auth (redirects followed)
+    form = find_form(auth.text, auth.url)
+    assert browser.post(form.action, data=form.fields).status_code == 200
+    (launch,) = tool.launches
+    assert launch["sub"] == "guru-9"
+    assert launch[c.CLAIM_LAUNCH_PRESENTATION]["locale"] == "en-US"
+    assert browser.get(platform.url("/lms/course/nope")).status_code == 404
+    with pytest.raises(TypeError):
+        platform.course_page(follow=False)
+
+
 def test_launch_reports_a_tool_that_never_redirects(
     platform: TestPlatform, tool: TinyTool, browser: requests.Session
 ) -> None:
