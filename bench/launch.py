@@ -1,24 +1,31 @@
 """Launch benchmark: N complete LTI launches (login + launch + first page).
 
-Starts the tool under gunicorn (2 sync workers, SQLite in WAL mode, a fresh
-instance folder), plays the platform itself (RS256-signed id_tokens, JWKS served on
-127.0.0.1), drives N launches at C concurrent clients and prints:
+Starts the tool under gunicorn (2 sync workers, a fresh instance folder, SQLite in WAL
+mode or the engines of --database-url / --redis-url), plays the platform itself
+(RS256-signed id_tokens, JWKS served on 127.0.0.1), drives N launches at C concurrent
+clients and prints launches/s, p50/p95 latency of a whole launch, and the server's CPU
+ms per launch (utime + stime of the gunicorn master and workers, read from /proc).
 
-  launches/s, p50/p95 latency of a whole launch, and the server's CPU ms per launch
-  (utime + stime of the gunicorn master and workers, read from /proc).
+The same driver runs against bench/baseline_app.py, a bare pylti1p3 Flask tool
+(in-memory registration, cached key set, one-line page), so the ratio between the two
+is measured on this machine, side by side (`--target both`, the default; `--rounds R`
+alternates R runs of each and takes the medians).
 
-`--target baseline` runs the same driver against bench/baseline_app.py, a bare
-pylti1p3 Flask tool (in-memory registration, cached key set, one-line page), so the
-ratio between the two is measured on this machine.
+Goals (issue 9): p95 under 40 ms at 4 concurrent; server CPU per launch at most 0.7x the
+bare tool's.
 
-    .venv/bin/python bench/launch.py [-n 2000] [-c 4] [--target ours|baseline] [--profile]
+    .venv/bin/python bench/launch.py [-n 2000] [-c 4] [--target both|ours|baseline]
+        [--rounds 1] [--profile] [--database-url URL] [--redis-url URL]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import http.server
 import json
+import math
 import os
 import socket
 import statistics
@@ -28,6 +35,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -38,7 +46,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+from common import Engines, Report, add_engine_args, describe, tool_env  # noqa: E402
+
 BIN = Path(sys.executable).parent
+GOAL_P95_MS = 40.0
+GOAL_RATIO = 0.7  # server CPU per launch, ours / the bare pylti1p3 tool's
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 CLIENT_ID = "bench-client"
 DEPLOYMENT = "bench-deployment"
@@ -170,16 +184,10 @@ def wait_up(url: str, proc: subprocess.Popen) -> None:
     raise SystemExit("server did not start")
 
 
-def start_ours(tmp: Path, port: int, platform: Platform, profile: bool) -> subprocess.Popen:
-    env = dict(
-        os.environ,
-        INSTANCE_PATH=str(tmp / "instance"),
-        PORT=str(port),
-        HOST="127.0.0.1",
-        DEMO="0",
-        LTI_TOOL_ENV="production",
-    )
-    env.pop("DATABASE_URL", None)
+def start_ours(
+    tmp: Path, port: int, platform: Platform, profile: bool, engines: Engines
+) -> subprocess.Popen:
+    env = tool_env(engines, tmp / "instance", port)
     tool = str(BIN / "lti-tool")
     subprocess.run([tool, "init", "--no-demo"], env=env, check=True, capture_output=True)
     subprocess.run(
@@ -267,28 +275,40 @@ def start_baseline(tmp: Path, port: int, platform: Platform) -> subprocess.Popen
     )
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument("-n", type=int, default=2000, help="measured launches")
-    ap.add_argument("-c", type=int, default=4, help="concurrent clients")
-    ap.add_argument("--warmup", type=int, default=200)
-    ap.add_argument("--target", choices=["ours", "baseline"], default="ours")
-    ap.add_argument("--profile", action="store_true", help="pyinstrument in each worker")
-    args = ap.parse_args()
+@dataclass
+class Run:
+    target: str
+    n: int
+    wall: float
+    user: float
+    system: float
+    latencies: list[float]
+    engines: str | None = None
 
-    platform = Platform()
+    @property
+    def cpu_ms(self) -> float:
+        return (self.user + self.system) * 1000 / self.n
+
+    def p(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[max(math.ceil(q / 100 * len(ordered)) - 1, 0)] * 1000
+
+
+def measure(target: str, args: argparse.Namespace, platform: Platform) -> Run:
+    """One server (ours on fresh engines, or the baseline), warmed up, then N launches."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory() as tmpdir:
+    with tempfile.TemporaryDirectory() as tmpdir, contextlib.ExitStack() as stack:
         tmp = Path(tmpdir)
-        if args.target == "ours":
-            proc = start_ours(tmp, port, platform, args.profile)
+        if target == "ours":
+            engines = stack.enter_context(Engines("launch", args.database_url, args.redis_url, tmp))
+            proc = start_ours(tmp, port, platform, args.profile, engines)
+            label = engines.label
         else:
+            label = None
             proc = start_baseline(tmp, port, platform)
         try:
-            wait_up(base + "/lti/login", proc)
+            wait_up(base + "/healthz", proc)  # any answer will do (the baseline's is a 404)
             with ThreadPoolExecutor(args.c) as pool:
                 list(pool.map(lambda i: one_launch(base, platform, i), range(args.warmup)))
                 pids = server_pids(proc.pid)
@@ -301,25 +321,81 @@ def main() -> None:
                 )
                 wall = time.perf_counter() - t0
                 user1, sys1 = cpu_times(pids)
-                user, system = user1 - user0, sys1 - sys0
-                cpu = user + system
         finally:
             proc.terminate()
             proc.wait(timeout=10)
-        if args.profile:
-            print("pyinstrument profiles of each worker: bench/profiles/")
+    run = Run(target, args.n, wall, user1 - user0, sys1 - sys0, latencies, label)
+    print(
+        f"  {target:8s} {args.n / wall:6.1f} launches/s  p50 {run.p(50):5.1f} ms  "
+        f"p95 {run.p(95):5.1f} ms  server CPU {run.cpu_ms:.2f} ms/launch "
+        f"(user {run.user * 1000 / args.n:.2f}, system {run.system * 1000 / args.n:.2f})  "
+        f"load {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
+    return run
 
-    latencies.sort()
-    p50 = statistics.median(latencies) * 1000
-    p95 = latencies[int(len(latencies) * 0.95) - 1] * 1000
-    print(f"target            {args.target} (gunicorn 2 sync workers, SQLite WAL)")
-    print(f"launches          {args.n} at {args.c} concurrent (+{args.warmup} warm-up)")
-    print(f"launches/s        {args.n / wall:.1f}")
-    print(f"latency p50       {p50:.1f} ms")
-    print(f"latency p95       {p95:.1f} ms")
-    print(f"server CPU/launch {cpu * 1000 / args.n:.2f} ms")
-    per = 1000 / args.n
-    print(f"  of which user   {user * per:.2f} ms, system {system * per:.2f} ms")
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("-n", type=int, default=2000, help="measured launches")
+    ap.add_argument("-c", type=int, default=4, help="concurrent clients")
+    ap.add_argument("--warmup", type=int, default=200)
+    ap.add_argument("--target", choices=["both", "ours", "baseline"], default="both")
+    ap.add_argument("--rounds", type=int, default=1, help="alternating runs of each target")
+    ap.add_argument("--profile", action="store_true", help="pyinstrument in each worker")
+    add_engine_args(ap)
+    args = ap.parse_args()
+
+    platform = Platform()
+    targets = ["baseline", "ours"] if args.target == "both" else [args.target]
+    ours = "ours" in targets
+    report = Report(
+        "launch",
+        describe(args.database_url, args.redis_url) if ours else "bare pylti1p3 (no database)",
+    )
+    print(
+        f"launch: {args.n} launches at {args.c} concurrent (+{args.warmup} warm-up) per run, "
+        f"gunicorn -w 2 ({' '.join(GUNICORN_EXTRA) or 'sync'}), targets {', '.join(targets)}, "
+        f"{args.rounds} round(s)",
+        flush=True,
+    )
+    runs: dict[str, list[Run]] = {t: [] for t in targets}
+    for _ in range(args.rounds):
+        for target in targets:
+            runs[target].append(measure(target, args, platform))
+    if args.profile:
+        print("pyinstrument profiles of each worker: bench/profiles/")
+    if ours:
+        report.engines = runs["ours"][0].engines
+
+    def median(target: str, value) -> float:
+        return statistics.median(value(r) for r in runs[target])
+
+    for target in targets:
+        name = "" if target == "ours" else "baseline "
+        report.figure(f"{name}launches/s", median(target, lambda r: r.n / r.wall), "/s")
+        report.figure(f"{name}p50", median(target, lambda r: r.p(50)), "ms")
+        p95 = median(target, lambda r: r.p(95))
+        if target == "ours":
+            report.figure("p95", p95, "ms", f"< {GOAL_P95_MS:g} ms at {args.c} concurrent",
+                          p95 < GOAL_P95_MS)  # fmt: skip
+        else:
+            report.figure("baseline p95", p95, "ms")
+        report.figure(f"{name}server CPU per launch", median(target, lambda r: r.cpu_ms), "ms")
+    if len(targets) == 2:
+        ratio = median("ours", lambda r: r.cpu_ms) / median("baseline", lambda r: r.cpu_ms)
+        report.figure("CPU ratio to bare pylti1p3", ratio, "x", f"<= {GOAL_RATIO:g}x",
+                      ratio <= GOAL_RATIO)  # fmt: skip
+    report.finish(
+        launches=args.n,
+        concurrency=args.c,
+        rounds=args.rounds,
+        runs={
+            t: [{**dataclasses.asdict(r), "latencies": None} for r in rs] for t, rs in runs.items()
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -19,14 +19,15 @@ allow (burst capacity). A submit counts as an error unless it answers 302 to the
 attempt's review. Afterwards the database must hold every attempt finished at 100 %
 and every activity_score at full marks; each mismatch is an error too.
 
-    .venv/bin/python bench/quiz_burst.py [--database sqlite|postgresql|both] [--users 1000]
-        [--window 60] [--arrivals poisson|even] [--concurrency 64] [--workers 2]
+    .venv/bin/python bench/quiz_burst.py [--users 1000] [--window 60]
+        [--arrivals poisson|even] [--concurrency 64] [--workers 2]
+        [--database-url URL] [--redis-url URL]
 
-PostgreSQL: BENCH_PG_URL names the server (default postgresql+psycopg://postgres@
-127.0.0.1:5432, trust auth; a database quiz_burst_<pid>_<hex> is created and dropped);
-with the default `--database both` an unreachable server is skipped. The last line per
-database gives p95 and errors with PASS/FAIL against the goal (a `--window 0` run
-reports its capacity instead). Exit status is non-zero only on a crash, not on a missed
+Engines: SQLite by default; `--database-url` / `--redis-url` (or BENCH_DATABASE_URL /
+BENCH_REDIS_URL) run it on PostgreSQL and Redis (bench/common.py says how the database is
+made and dropped); with Redis, `lti-tool worker` runs beside gunicorn for the jobs the
+submits queue (grade passback). One summary line per figure with its goal and
+PASS/MISS, the JSON line last. Exit status is non-zero only on a crash, not on a missed
 goal.
 """
 
@@ -37,7 +38,6 @@ import math
 import os
 import queue
 import random
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -54,11 +54,19 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
+from common import (  # noqa: E402
+    Engines,
+    Report,
+    add_engine_args,
+    describe,
+    start_worker,
+    stop,
+    tool_env,
+)
 from launch import cpu_times, free_port, server_pids  # noqa: E402
 
 BIN = Path(sys.executable).parent
 GUNICORN_EXTRA = os.environ.get("BENCH_GUNICORN_ARGS", "").split()
-PG_SERVER = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
 TEMPLATE = "gp-informatika-smp"
 QUIZ = ("penutup", "tes-akhir")
 GOAL_P95_MS = 150.0
@@ -84,21 +92,6 @@ class Course:
     questions: int
     cookie_name: str
     people: list[Peserta] = field(default_factory=list)
-
-
-def tool_env(instance: Path, database_url: str, port: int) -> dict[str, str]:
-    """The environment both this process and gunicorn build the app from."""
-    return dict(
-        os.environ,
-        LTI_TOOL_ENV="production",
-        INSTANCE_PATH=str(instance),
-        DATABASE_URL=database_url,
-        SECRET_KEY=secrets.token_urlsafe(32),
-        PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
-        HOST="127.0.0.1",
-        PORT=str(port),
-        DEMO="0",
-    )
 
 
 def make_app(env: dict[str, str]):
@@ -285,16 +278,6 @@ def wait_up(url: str, proc: subprocess.Popen, seconds: float = 60) -> None:
     raise SystemExit("gunicorn did not answer")
 
 
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 # -- the load -----------------------------------------------------------------------------
 
 
@@ -409,61 +392,23 @@ def arrivals(n: int, window: float, how: str, seed: int) -> list[float]:
 # -- one database -------------------------------------------------------------------------
 
 
-def pg_admin_conninfo() -> str:
-    """libpq conninfo of the server's maintenance database `postgres`."""
-    return PG_SERVER.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
-
-
-def create_pg_database() -> tuple[str, str]:
-    import psycopg
-
-    name = f"quiz_burst_{os.getpid()}_{secrets.token_hex(3)}"
-    conninfo = pg_admin_conninfo()
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-        version = conn.execute("SHOW server_version").fetchone()[0]
-    return name, version
-
-
-def pg_reachable() -> bool:
-    import psycopg
-
-    conninfo = pg_admin_conninfo()
-    try:
-        psycopg.connect(conninfo, connect_timeout=3).close()
-    except psycopg.OperationalError:
-        return False
-    return True
-
-
-def drop_pg_database(name: str) -> None:
-    import psycopg
-
-    conninfo = pg_admin_conninfo()
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def bench_one(database: str, args: argparse.Namespace) -> str:
-    """Run the benchmark on one database; return its verdict line."""
+def bench_one(args: argparse.Namespace) -> None:
+    """Run the benchmark on the engines of the arguments; print its figures."""
     from lti_tool.db import get_db
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    pg_name = None
-    label = "SQLite (WAL)"
-    proc = app = None
-    with tempfile.TemporaryDirectory(prefix="quiz_burst_") as tmpdir:
+    report = Report("quiz_burst", describe(args.database_url, args.redis_url))
+    proc = worker = app = None
+    with (
+        tempfile.TemporaryDirectory(prefix="quiz_burst_") as tmpdir,
+        Engines("quiz_burst", args.database_url, args.redis_url, Path(tmpdir)) as engines,
+    ):
         tmp = Path(tmpdir)
+        report.engines = engines.label
         log = tmp / "gunicorn.log"
         try:
-            if database == "postgresql":
-                pg_name, version = create_pg_database()
-                url = f"{PG_SERVER}/{pg_name}"
-                label = f"PostgreSQL {version}"
-            else:
-                url = f"sqlite:///{tmp / 'instance' / 'tool.db'}"
-            env = tool_env(tmp / "instance", url, port)
+            env = tool_env(engines, tmp / "instance", port)
             app = make_app(env)
             t = time.perf_counter()
             course = prepare(app, args.users + args.warmup)
@@ -471,6 +416,8 @@ def bench_one(database: str, args: argparse.Namespace) -> str:
             setup_s = time.perf_counter() - t
             warm, measured = course.people[: args.warmup], course.people[args.warmup :]
 
+            if args.redis_url:
+                worker = start_worker(env, tmp / "worker.log")
             proc = start_gunicorn(env, port, args.workers, log, args.profile)
             wait_up(base + "/healthz", proc)
             warm_up(base, course, warm, args.workers)
@@ -488,12 +435,10 @@ def bench_one(database: str, args: argparse.Namespace) -> str:
                 sys.stderr.write(log.read_text()[-4000:])
             raise
         finally:
-            if proc is not None:
-                stop(proc)
+            stop(proc)
+            stop(worker)
             if app is not None:
                 get_db(app).engine.dispose()
-            if pg_name is not None:
-                drop_pg_database(pg_name)
         server_log = log.read_text() if log.exists() else ""
 
     n = len(results)
@@ -508,7 +453,6 @@ def bench_one(database: str, args: argparse.Namespace) -> str:
     threads = " ".join(GUNICORN_EXTRA) or "sync"
     window = f"{args.window:g} s ({args.arrivals} arrivals)" if args.window > 0 else "0 (burst)"
 
-    print(f"database     {database}: {label}")
     print(f"server       gunicorn -w {args.workers} ({threads}); setup {setup_s:.1f} s (not timed)")
     print(f"users        {n} submits of {course.questions} questions (+{args.warmup} warm-up)")
     print(f"window       {window}, concurrency {args.concurrency} client threads")
@@ -537,28 +481,33 @@ def bench_one(database: str, args: argparse.Namespace) -> str:
     if (errors or problems) and server_log.strip():
         print("server log (last lines):")
         print("\n".join(server_log.strip().splitlines()[-25:]))
+    report.figure("submits/s", n / span, "/s")
+    report.figure("p50", percentile(service, 50), "ms")
     if args.window > 0:
-        verdict = "PASS" if p95 < GOAL_P95_MS and all_errors == 0 else "FAIL"
-        line = (
-            f"quiz_burst {database}: p95 {p95:.1f} ms (goal < {GOAL_P95_MS:g} ms), "
-            f"errors {all_errors} {verdict}"
-        )
+        in_window = span <= args.window + 5
+        report.figure(
+            "submits", n, f"in {span:.1f} s", f"{args.users} within {args.window:g} s",
+            in_window and n == args.users,
+        )  # fmt: skip
+        report.figure("p95", p95, "ms", f"< {GOAL_P95_MS:g} ms", p95 < GOAL_P95_MS)
     else:  # queueing behind the clients decides the latency: no goal for a burst
-        line = (
-            f"quiz_burst {database} burst: {n / span:.0f} req/s, p95 {p95:.1f} ms at "
-            f"{args.concurrency} concurrent clients, errors {all_errors} "
-            "(the p95 goal is for a --window run)"
-        )
-    print(line)
-    print(flush=True)
-    return line
+        report.figure("p95", p95, "ms", None, None, note="burst: the p95 goal is for a window")
+    report.figure("errors", all_errors, "", "0", all_errors == 0, mismatches=len(problems))
+    report.figure("server CPU per submit", cpu * 1000 / n, "ms")
+    report.finish(
+        users=n,
+        questions=course.questions,
+        window_s=args.window,
+        concurrency=args.concurrency,
+        workers=args.workers,
+        load_average_before_run=round(load, 2),
+    )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
     ap.add_argument("--users", type=int, default=1000, help="measured submits (one per peserta)")
     ap.add_argument("--window", type=float, default=60, help="seconds; 0: as fast as possible")
     ap.add_argument("--arrivals", choices=["poisson", "even"], default="poisson")
@@ -567,20 +516,11 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=20, help="extra submits, not counted")
     ap.add_argument("--seed", type=int, default=1, help="of the Poisson arrival times")
     ap.add_argument("--profile", action="store_true", help="pyinstrument in each worker")
+    add_engine_args(ap)
     args = ap.parse_args()
     if args.users < 1:
         ap.error("--users must be at least 1")
-
-    databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
-    verdicts = []
-    for database in databases:
-        if database == "postgresql" and args.database == "both" and not pg_reachable():
-            verdicts.append(f"quiz_burst postgresql: skipped (no server at {PG_SERVER})")
-            print(verdicts[-1], end="\n\n")
-            continue
-        verdicts.append(bench_one(database, args))
-    if len(verdicts) > 1:
-        print("\n".join(verdicts))
+    bench_one(args)
 
 
 if __name__ == "__main__":

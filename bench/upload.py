@@ -8,13 +8,17 @@ place. So the worker's memory should hardly grow with the file's size (goal: und
 or a peserta's task upload (`--target tugas`) when that plugin is installed.
 
     .venv/bin/python bench/upload.py [--mb 50] [--runs 3] [--target materi|tugas]
+        [--database-url URL] [--redis-url URL]
+
+With STORAGE_URL (and S3_ENDPOINT_URL, AWS_* credentials) in the environment, the files
+go to that storage instead, e.g. S3-compatible object storage.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import secrets
+import statistics
 import sys
 import tempfile
 import threading
@@ -27,7 +31,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from quiz_burst import make_app, start_gunicorn, stop, tool_env, wait_up  # noqa: E402
+from common import Engines, Report, add_engine_args, describe, stop, tool_env  # noqa: E402
+from launch import free_port  # noqa: E402
+from quiz_burst import make_app, start_gunicorn, wait_up  # noqa: E402
+
+from lti_tool.db import get_db  # noqa: E402
 
 TEMPLATE = "gp-informatika-smp"
 GOAL_MB = 20.0
@@ -107,14 +115,21 @@ def main() -> None:
     parser.add_argument("--mb", type=int, default=50)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--target", choices=["materi", "tugas"], default="materi")
+    add_engine_args(parser)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-upload-") as tmp:
-        port = 20000 + secrets.randbelow(20000)
-        env = tool_env(Path(tmp) / "instance", f"sqlite:///{tmp}/tool.db", port)
+    report = Report("upload", describe(args.database_url, args.redis_url))
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-upload-") as tmp,
+        Engines("upload", args.database_url, args.redis_url, Path(tmp)) as engines,
+    ):
+        report.engines = engines.label
+        port = free_port()
+        env = tool_env(engines, Path(tmp) / "instance", port)
         env["MATERI_MAX_UPLOAD"] = str((args.mb + 1) * 1024 * 1024)
         env["MAX_CONTENT_LENGTH"] = str((args.mb + 2) * 1024 * 1024)
         app = make_app(env)
         _ctx, path, page, cookie, token = prepare(app, args.target)
+        get_db(app).engine.dispose()
         proc = start_gunicorn(env, port, 1, Path(tmp) / "gunicorn.log", profile=False)
         base = f"http://127.0.0.1:{port}"
         try:
@@ -124,8 +139,10 @@ def main() -> None:
             assert http.get(base + page).status_code == 200  # warm: the page and its queries
             body = b"%PDF-1.7\n" + os.urandom(args.mb * 1024 * 1024 - 9)  # sniffed as PDF
             (pid,) = worker_pids(proc.pid)
-            print(f"upload of {args.mb} MB to {args.target} ({path}), 1 sync worker, SQLite")
-            growths = []
+            where = env.get("STORAGE_URL") or "a local folder"
+            print(f"upload of {args.mb} MB to {args.target} ({path}), 1 sync worker, "
+                  f"{engines.label}, files in {where}")  # fmt: skip
+            growths, seconds, failed = [], [], 0
             for run in range(1, args.runs + 1):
                 before = rss_kb(pid)
                 sampler = Sampler([pid])
@@ -143,9 +160,11 @@ def main() -> None:
                 sampler.join()
                 growth = (sampler.peak[pid] - before) / 1024
                 growths.append(growth)
+                seconds.append(elapsed)
                 ok = resp.status_code in (302, 303) and "error" not in resp.headers.get(
                     "Location", ""
                 )
+                failed += not ok
                 print(
                     f"run {run}: HTTP {resp.status_code} {'ok' if ok else 'FAILED'}, "
                     f"{elapsed * 1000:.0f} ms, {args.mb / elapsed:.0f} MB/s, worker RSS "
@@ -154,14 +173,25 @@ def main() -> None:
                 )
                 if not ok:
                     print("   ", resp.headers.get("Location"), resp.text[:200])
-            stored = list((Path(tmp) / "instance" / "uploads").rglob("*.pdf"))
-            print(f"stored files: {len(stored)}, sizes ok: "
-                  f"{all(f.stat().st_size == len(body) for f in stored)}")  # fmt: skip
-            worst = max(growths)
-            verdict = "PASS" if worst < GOAL_MB else "FAIL"
-            print(f"upload: worst memory growth {worst:.1f} MB (goal < {GOAL_MB:.0f} MB) {verdict}")
+            from lti_tool.storage import storage_for
+
+            stored = [e for e in storage_for(args.target, app).entries() if not e.temporary]
+            sizes_ok = len(stored) == args.runs and all(e.size == len(body) for e in stored)
+            print(f"stored files: {len(stored)}, sizes ok: {sizes_ok}")
         finally:
             stop(proc)
+            get_db(app).engine.dispose()
+        worst = max(growths)
+        report.figure("throughput", args.mb / statistics.median(seconds), "MB/s")
+        report.figure(
+            "worst memory growth", worst, "MB", f"< {GOAL_MB:.0f} MB for {args.mb} MB",
+            worst < GOAL_MB,
+        )  # fmt: skip
+        report.figure(
+            "files stored intact", len(stored) if sizes_ok else 0, f"of {args.runs}",
+            f"{args.runs}", sizes_ok and not failed,
+        )  # fmt: skip
+        report.finish(mb=args.mb, runs=args.runs, target=args.target, storage=where)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,10 @@ def create_app(config: Any = None) -> Flask:
     app.config["PUBLIC_BASE_URL"] = app.config["PUBLIC_BASE_URL"].rstrip("/")
     _cookie_settings(app)
 
+    from lti_tool.web import compress
+
+    compress.init_app(app)  # the first after_request registered runs last: on the final body
+
     if app.config.get("PROXY_COUNT"):
         n = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
@@ -57,9 +61,14 @@ def create_app(config: Any = None) -> Flask:
     extensions.init_app(app)
 
     from lti_tool.lti.views import bp as lti_bp
+    from lti_tool.web.analysis import bp as analysis_bp
+    from lti_tool.web.biodata import bp as biodata_bp
+    from lti_tool.web.certificates import bp as certificates_bp
     from lti_tool.web.gradebook_export import bp as gradebook_export_bp
     from lti_tool.web.grades import bp as grades_bp
+    from lti_tool.web.mail import bp as mail_bp
     from lti_tool.web.meetings import bp as meetings_bp
+    from lti_tool.web.rekap import bp as rekap_bp
     from lti_tool.web.reports import bp as reports_bp
     from lti_tool.web.score_import import bp as score_import_bp
     from lti_tool.web.scores import bp as scores_bp
@@ -75,6 +84,14 @@ def create_app(config: Any = None) -> Flask:
     app.register_blueprint(score_import_bp)
     app.register_blueprint(gradebook_export_bp)
     app.register_blueprint(grades_bp)
+    app.register_blueprint(rekap_bp)
+    app.register_blueprint(analysis_bp)
+    app.register_blueprint(certificates_bp)
+    app.register_blueprint(biodata_bp)
+    app.register_blueprint(mail_bp)
+    from lti_tool.uploads.tus import bp as uploads_bp
+
+    app.register_blueprint(uploads_bp)  # resumable uploads (tus) for plugin forms
     for plugin in app.extensions["lti_activities"]:
         if plugin.blueprint is not None:
             app.register_blueprint(plugin.blueprint)
@@ -87,8 +104,23 @@ def create_app(config: Any = None) -> Flask:
     from lti_tool.web.errors import register_error_handlers
 
     labels.init_app(app)
+    from lti_tool.web import nomor
+
+    nomor.init_app(app)
 
     register_error_handlers(app)
+
+    from lti_tool import ratelimit, request_limits, security
+    from lti_tool.web import auth
+
+    security.init_app(app)  # CSP, nosniff, Referrer-Policy on every response
+    request_limits.init_app(app)  # url-encoded bodies no larger than MAX_FORM_MEMORY_SIZE
+    ratelimit.init_app(app)  # login, launch and upload limits (before other hooks)
+    auth.init_app(app)  # a suspended user's open session ends
+
+    from lti_tool import mail
+
+    mail.init_app(app)  # refuses incomplete SMTP settings at start-up
 
     from lti_tool.cli import register_commands
 

@@ -37,6 +37,19 @@ def register_commands(app) -> None:
         serve,
         cleanup,
     ]
+    from lti_tool.jobs_cli import jobs_group, worker
+
+    commands += [worker, jobs_group]
+    from lti_tool.users_cli import users_group
+
+    commands.append(users_group)
+    from lti_tool.mail.cli import mail_group
+
+    commands.append(mail_group)
+    commands.append(demo_group)
+    from lti_tool.reports.cli import reports_group
+
+    commands.append(reports_group)
     commands += [p.cli for p in app.extensions["lti_activities"] if p.cli is not None]
     for command in commands:
         if command.name not in app.cli.commands:
@@ -363,18 +376,24 @@ def init(demo: bool | None) -> None:
 
 
 @click.command("serve")
-@click.option("--workers", type=int, default=None, help="Default: WEB_CONCURRENCY or 2*cores+1.")
+@click.option(
+    "--workers", type=int, default=None, help="Default: WEB_CONCURRENCY, or 2*cores+1 (at most 12)."
+)
 @click.option("--threads", type=int, default=None, help="Threads per worker (default 4).")
 @with_appcontext
 def serve(workers: int | None, threads: int | None) -> None:
     """Serve with gunicorn on HOST:PORT."""
-    from lti_tool.server import run_gunicorn
+    from lti_tool.server import default_workers, run_gunicorn
 
     cfg = current_app.config
-    n = workers or int(os.environ.get("WEB_CONCURRENCY", 0)) or (2 * (os.cpu_count() or 1) + 1)
+    n = workers or default_workers(os.environ, os.cpu_count())
     if cfg.get("DEMO"):
         click.echo(f"Demo launcher: {cfg['PUBLIC_BASE_URL']}/demo/")
     click.echo(f"Serving {cfg['PUBLIC_BASE_URL']} with {n} worker(s)")
+    from lti_tool.jobs import uses_rq
+
+    if uses_rq(current_app):
+        click.echo("Background jobs go through Redis: run `lti-tool worker` as well")
     sys.stdout.flush()
     run_gunicorn(f"{cfg['HOST']}:{cfg['PORT']}", workers=n, threads=threads or 4)
 
@@ -382,14 +401,19 @@ def serve(workers: int | None, threads: int | None) -> None:
 @click.command("cleanup")
 @with_appcontext
 def cleanup() -> None:
-    """Delete expired used-nonce records and deep-linking launch data; let each
-    activity plugin do its housekeeping (e.g. finish quiz attempts whose time is up)."""
+    """Delete expired used-nonce records, deep-linking launch data and resumable
+    uploads; let each activity plugin do its housekeeping (e.g. finish quiz attempts
+    whose time is up)."""
     from lti_tool.db import utcnow
     from lti_tool.services.launches import purge_expired
 
     db = db_session()
     for table, n in purge_expired(db).items():
         click.echo(f"{table}: {n} deleted")
+    from lti_tool.uploads.sessions import purge_expired as purge_uploads
+
+    for what, n in purge_uploads(db, current_app, utcnow()).items():
+        click.echo(f"uploads: {what}: {n}")
     for plugin in current_app.extensions["lti_activities"]:
         for what, n in plugin.housekeeping(db, utcnow()).items():
             click.echo(f"{plugin.name}: {what}: {n}")
@@ -455,3 +479,45 @@ def _grades_status(db, context_pk: int | None) -> None:
             f"failed\tcontext {row.context_pk}\tuser {row.user_id}\t{row.resource_id}\t"
             f"{row.last_status or '-'}\t{(row.last_error or '')[:200]}"
         )
+
+
+# -- demo data -----------------------------------------------------------------------
+@click.group("demo")
+def demo_group() -> None:
+    """Demo data for trials and benchmarks."""
+
+
+@demo_group.command("seed")
+@click.option(
+    "--participants",
+    "-n",
+    type=click.IntRange(1, 1_000_000),
+    required=True,
+    help="How many synthetic peserta the new class gets.",
+)
+@click.option("--module", "module_key", default=None, help="Template id (default DEMO_MODULE).")
+@click.option("--seed", "seed", type=int, default=1, show_default=True, help="Random seed.")
+@with_appcontext
+def demo_seed(participants: int, module_key: str | None, seed: int) -> None:
+    """Create a finished demo class full of synthetic peserta and their activity (scores,
+    UKG and TA, survey answers, logins, attendance); the last line is its context id."""
+    import time
+
+    from lti_tool.demo.seed import SeedError, seed_class
+
+    key = module_key or current_app.config["DEMO_MODULE"]
+    began = time.perf_counter()
+    try:
+        result = seed_class(
+            current_app._get_current_object(),
+            db_session(),
+            participants,
+            key,
+            seed=seed,
+            echo=click.echo,
+        )
+    except SeedError as exc:
+        raise click.ClickException(str(exc)) from exc
+    total = sum(result.counts.values())
+    click.echo(f"{total:,} rows in {time.perf_counter() - began:.1f} s")
+    click.echo(str(result.context_pk))

@@ -30,6 +30,12 @@ def select_locale() -> str:
 def init_app(app: Flask) -> None:
     database = Database(app.config["DATABASE_URL"])
     database.init_app(app)
+    from lti_tool import jobs, redis_client
+    from lti_tool.lti import stores
+
+    redis_client.init_app(app)  # REDIS_URL: nonces, launch data and jobs in Redis
+    stores.init_app(app)
+    jobs.init_app(app)
     from lti_tool.activities import ActivityRegistry
 
     activities = ActivityRegistry.discover()
@@ -44,9 +50,10 @@ def init_app(app: Flask) -> None:
     # Every state-changing form carries a token; the two platform-initiated LTI
     # endpoints (and the demo platform's own) are exempted where they are defined.
     csrf.init_app(app)
-    from lti_tool import i18n
+    from lti_tool import i18n, storage
 
     i18n.init_app(app)
+    storage.init_app(app)
     app.extensions["lti_keysets"] = KeySetCache(
         ttl=app.config["LTI_KEYSET_CACHE_SECONDS"],
         min_refetch=app.config["LTI_KEYSET_MIN_REFETCH_SECONDS"],

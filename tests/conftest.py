@@ -1,5 +1,8 @@
 """Shared fixtures: a migrated app on a temporary SQLite database, and a live server.
 
+With TEST_DATABASE_URL, TEST_REDIS_URL and TEST_STORAGE_URL=s3 (`make test-pg`) the
+same apps run on PostgreSQL, Redis and S3-compatible storage (tests/engines.py).
+
 The live server is the real WSGI app on a real port (werkzeug, threaded), so the
 platform peer talks to it over HTTP exactly as an LMS would.
 """
@@ -21,8 +24,19 @@ from werkzeug.serving import make_server
 from lti_tool import create_app
 from lti_tool.config import TestingConfig
 from lti_tool.db import get_db
+from tests import engines
 
 TEST_TEMPLATES = Path(__file__).parent / "data" / "templates"
+
+
+def pytest_report_header(config) -> str:
+    return f"engines: {engines.describe()}"
+
+
+def pytest_sessionstart(session) -> None:
+    problem = engines.unreachable()
+    if problem:
+        pytest.exit(f"{problem}\n(.ci/run starts PostgreSQL and Redis; see README)", returncode=3)
 
 
 def build_app(tmp_path: Path, *, templates: Iterable[Path] | None = None, **overrides) -> Flask:
@@ -40,19 +54,24 @@ def build_app(tmp_path: Path, *, templates: Iterable[Path] | None = None, **over
             "EXTRA_ACTIVITY_TYPES": (TestGraded,),
         }
     )
+    settings.update(engines.settings_for(tmp_path))  # PostgreSQL, Redis, S3 (make test-pg)
     settings.update(overrides)
     app = create_app(settings)
-    prepare(app, sorted(TEST_TEMPLATES.glob("*.yaml")) if templates is None else templates)
+    engines.adopt(app, tmp_path)
+    templates = sorted(TEST_TEMPLATES.glob("*.yaml")) if templates is None else templates
+    prepare(app, templates, migrate=engines.needs_migration(app))
     return app
 
 
-def prepare(app: Flask, templates: Iterable[Path]) -> None:
-    """Migrate, create a signing key and install the templates."""
+def prepare(app: Flask, templates: Iterable[Path], *, migrate: bool = True) -> None:
+    """Migrate (unless the database is a clone of a migrated one), create a signing key
+    and install the templates."""
     from course_templates.loader import install, load_template
     from lti_tool.migrate import upgrade
     from lti_tool.services.keys import ensure_signing_key
 
-    upgrade(app)
+    if migrate:
+        upgrade(app)
     with app.app_context():
         from lti_tool.db import session
 

@@ -97,12 +97,83 @@ def test_login_by_post_works(lms, browser):
     assert lms.launch(browser, login_method="POST").ok
 
 
-def test_several_audiences_with_our_azp_are_accepted(lms, browser):
+def _register_second_client(live_tool, lms, client_id: str) -> None:
+    """Another registration of the same platform: its client id is a trusted audience."""
+    from lti_tool.db import session
+    from lti_tool.services.platforms import add_platform
+
+    with live_tool.app.app_context():
+        add_platform(
+            session(),
+            name="Peer LMS, second tool",
+            issuer=lms.issuer,
+            client_id=client_id,
+            auth_login_url=lms.auth_url,
+            auth_token_url=lms.token_url,
+            key_set_url=lms.jwks_url,
+            deployment_ids=["deployment-1"],
+        )
+
+
+def test_several_audiences_with_our_azp_are_accepted(live_tool, lms, browser):
+    _register_second_client(live_tool, lms, "another-client")
+
     def tamper(f):
         f.claims["aud"] = [f.claims["aud"], "another-client"]
         f.claims["azp"] = f.tool.client_id
 
     assert lms.launch(browser, tamper=tamper).ok
+
+
+def test_an_untrusted_extra_audience_is_refused(live_tool, lms, browser):
+    """aud may name only audiences the tool trusts, even with our azp."""
+    lms.launch(browser, roles=["Learner"])
+    before = row_counts(live_tool.app)
+
+    def tamper(f):
+        f.claims["aud"] = [f.claims["aud"], "someone-we-do-not-know"]
+        f.claims["azp"] = f.tool.client_id
+
+    _refused(live_tool, lms.launch(browser, tamper=tamper), "bad_audience", before)
+
+
+def test_several_audiences_with_a_foreign_azp_are_refused(live_tool, lms, browser):
+    before = row_counts(live_tool.app)
+    result = lms.launch(browser, tamper=forgeries.multiple_aud_wrong_azp())
+    _refused(live_tool, result, "bad_audience", before)
+
+
+def test_iat_in_the_future_is_refused(live_tool, lms, browser):
+    before = row_counts(live_tool.app)
+    result = lms.launch(browser, tamper=forgeries.issued_in_future(seconds_ahead=600))
+    _refused(live_tool, result, "expired", before)
+
+
+@pytest.mark.parametrize("header", ["jwk", "jku", "x5u", "x5c"])
+def test_key_hints_in_the_header_are_refused(live_tool, lms, browser, header):
+    """Keys come only from the registered key set URL, never from the token."""
+    before = row_counts(live_tool.app)
+    values = {
+        "jwk": {"kty": "RSA", "n": "AQAB", "e": "AQAB"},
+        "jku": "https://evil.example/jwks.json",
+        "x5u": "https://evil.example/cert.pem",
+        "x5c": ["MIIB"],
+    }
+
+    def tamper(f):
+        f.headers[header] = values[header]
+
+    _refused(live_tool, lms.launch(browser, tamper=tamper), "bad_alg", before)
+
+
+def test_another_rsa_algorithm_with_the_right_key_is_refused(live_tool, lms, browser):
+    """Only RS256: an RS512 token signed with the platform's real key is refused."""
+    before = row_counts(live_tool.app)
+
+    def tamper(f):
+        f.algorithm = "RS512"
+
+    _refused(live_tool, lms.launch(browser, tamper=tamper), "bad_alg", before)
 
 
 def _refused(live_tool, result, code: str | None = None, before=None):

@@ -68,3 +68,18 @@ def test_video_embed_kinds():
     assert video_embed("https://m.youtube.com/watch?v=abcdefghijk")["src"].endswith("/abcdefghijk")
     assert video_embed("https://example.id/v.webm")["kind"] == "file"
     assert video_embed("https://example.id/watch?v=1")["kind"] == "link"
+
+
+def test_youtube_player_loads_only_on_a_click(live_tool, lms, browser):
+    """No player (0.5-1 MB from YouTube) until asked for: a link to the video whose click
+    the plugin's static script turns into the embed; without JavaScript it opens YouTube."""
+    html = _launch(live_tool, lms, browser).text
+    assert "<iframe" not in html
+    link = re.search(r'<a class="video-play" href="([^"]+)"[^>]* data-embed="([^"]+)"', html)
+    assert link.groups() == (
+        "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+        "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ",
+    )
+    script = re.search(r'<script src="(/static/materi/materi\.js\?v=[0-9a-f]{12})" defer>', html)
+    served = browser.get(live_tool.url(script.group(1)))
+    assert served.status_code == 200 and "replaceChild(player, link)" in served.text

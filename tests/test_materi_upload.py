@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -14,6 +13,7 @@ from lti_tool.db import get_db
 from lti_tool.storage import MATERIAL_TYPES, LocalStorage, StorageError, sniff
 from plugins.materi.models import MateriUpload
 from tests.conftest import launch_as, make_browser, open_a_form
+from tests.engines import stored_names
 
 TARGET = "/course/gp-pedagogik-a/pendahuluan/kebijakan"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
@@ -23,8 +23,9 @@ def _open(live_tool, lms, browser, roles, sub):
     return launch_as(live_tool, lms, browser, roles, sub, TARGET)
 
 
-def _folder(live_tool) -> Path:
-    return Path(live_tool.app.instance_path) / "uploads" / "materi"
+def _stored(live_tool) -> list[str]:
+    """What the material storage holds (a folder or a bucket), temporary copies included."""
+    return stored_names(live_tool.app, "materi")
 
 
 def _rows(live_tool):
@@ -45,7 +46,7 @@ def test_upload_download_and_remove(live_tool, lms):
     (row,) = _rows(live_tool)
     assert row.mime == "application/pdf" and row.size == len(PDF)
     assert row.stored_name.endswith(".pdf") and "pkb" not in row.stored_name  # generated
-    assert [p.name for p in _folder(live_tool).iterdir()] == [row.stored_name]
+    assert _stored(live_tool) == [row.stored_name]
 
     view = _open(live_tool, lms, siti, ["Learner"], "siti").text
     assert "Modul PKB" in view and '/upload"' not in view  # peserta see it, cannot upload
@@ -66,7 +67,7 @@ def test_upload_download_and_remove(live_tool, lms):
     assert siti.post(remove).status_code == 403
     r = pengampu.post(remove)
     assert r.status_code == 200
-    assert _rows(live_tool) == [] and list(_folder(live_tool).iterdir()) == []
+    assert _rows(live_tool) == [] and _stored(live_tool) == []
 
 
 @pytest.mark.parametrize(
@@ -88,9 +89,7 @@ def test_refused_files_leave_nothing(live_tool, lms, name, content, message):
     action = live_tool.url(re.search(r'action="(/c/\d+/materi/\d+/upload)"', page.text).group(1))
     r = pengampu.post(action, data={"title": "Modul"}, files={"file": (name, io.BytesIO(content))})
     assert message in r.text
-    assert _rows(live_tool) == []
-    folder = _folder(live_tool)
-    assert not folder.exists() or list(folder.iterdir()) == []
+    assert _rows(live_tool) == [] and _stored(live_tool) == []
 
 
 def test_missing_title_is_refused(live_tool, lms):

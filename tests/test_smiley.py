@@ -38,7 +38,7 @@ def test_answer_edit_and_recap(live_tool, lms):
     assert "Materi sesi ini bermanfaat" in text and "Dukungan pengampu membantu saya" in text
     # five faces per item, each labelled for screen readers
     assert text.count('type="radio" name="item-0"') == 5
-    assert '<span class="sr">Sangat puas</span>' in text
+    assert '<span class="sr">5 — Sangat puas</span>' in text
     action = live_tool.url(_action(page))
 
     # an incomplete answer is refused, what was chosen comes back, nothing is stored

@@ -54,6 +54,9 @@ class ActivityType:
     translations_dir: ClassVar[Path | None] = None
     #: A click command or group added to `lti-tool` (e.g. `lti-tool questions`).
     cli: ClassVar[Any] = None
+    #: Report kinds the plugin adds to the class reports (`lti_tool.reports.base.
+    #: ReportKind` subclasses, e.g. the survey recaps), listed after the core's.
+    report_kinds: ClassVar[tuple[Any, ...]] = ()
 
     @classmethod
     def render(cls, page: ActivityPage) -> str:
@@ -96,6 +99,22 @@ class ActivityType:
         Ungraded types have nothing to recompute; `check` refuses a graded type that
         does not override this."""
         return None
+
+    @classmethod
+    def demo_seed(cls, db: Any, inst: Any, activity: Any, user_ids: list[int], rng: Any) -> int:
+        """Fill the plugin's own tables with plausible answers of `user_ids` (the peserta
+        who completed `activity` in the demo class `inst`), for trials and benchmarks
+        (`lti-tool demo seed`). Bulk inserts drawn from `rng` (a seeded random.Random);
+        the caller commits. Returns the number of rows written; none by default."""
+        return 0
+
+    @classmethod
+    def analysis_sections(cls, db: Any, inst: Any, rombel_ids: Any) -> list[Any]:
+        """Charts with their tables for the class's analysis page
+        (`lti_tool.analysis.sections.Section`), from this type's activities in `inst`;
+        `rombel_ids` limits them to those rombel's peserta (None: the whole class).
+        None by default."""
+        return []
 
     @classmethod
     def title(cls) -> str:

@@ -54,6 +54,16 @@ MESSAGES = {
         _l("This launch was already used or was not requested by the tool."),
         _l("Launch the tool again from the course page."),
     ),
+    # With REDIS_URL: the session store could not be reached (503), or it restarted
+    # after the token was issued, so the token's single use cannot be verified.
+    "service_unavailable": (
+        _l("The tool has a temporary problem. Nothing was changed: try again in a moment."),
+        _l("The tool could not reach its session store (Redis). Check REDIS_URL and Redis."),
+    ),
+    "nonce_unverifiable": (
+        _l("The tool restarted a service during this launch. Open the tool again from the course."),
+        _l("Redis restarted after this token was issued; its single use cannot be verified."),
+    ),
     "target_mismatch": (
         _l("The launch does not match the link that was opened."),
         _l("The token's target_link_uri differs from the one sent at login."),
@@ -65,6 +75,13 @@ MESSAGES = {
     "bad_message": (
         _l("The launch message is not a valid LTI 1.3 message."),
         _l("The message type, LTI version or a required claim is missing or wrong."),
+    ),
+    "account_suspended": (
+        _l(
+            "Your account is suspended in this tool. Contact the tool's administrator "
+            "to have it restored."
+        ),
+        _l("The tool's administrator suspended this account (lti-tool users unsuspend)."),
     ),
     "no_role": (
         _l("Your role in this course does not give access to this tool."),

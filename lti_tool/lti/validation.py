@@ -7,10 +7,12 @@ Security Framework asks for is done, in this order, before anything is written:
 
  1. the JWT has three parts and decodes (pylti1p3);
  2. the header: alg RS256 only, a kid, no jwk/jku/x5u/x5c key hints;
- 3. state: signed by us, not expired, and bound to this browser by its cookie;
- 4. registration: iss known and active; aud contains our client_id, and with
-    several audiences azp is present, is ours and is among them; the same
-    registration the login was started for;
+ 3. state: signed by us, not expired, and bound to this browser by its cookie (or,
+    when the browser refuses the cookie, by the platform's storage: platform_storage);
+ 4. registration: iss known and active; aud contains our client_id and no audience
+    the tool does not trust (a client id of another of our registrations of that
+    issuer is trusted), and with several audiences azp is present, is ours and is
+    among them; the same registration the login was started for;
  5. signature with the platform's key for that kid (refetched once if unknown),
     plus exp and iat (not in the future, not older than LTI_MAX_TOKEN_AGE);
  6. nonce equals the one bound to the state and was never accepted before;
@@ -31,7 +33,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import jwt
@@ -40,7 +41,7 @@ from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskRequest
 from pylti1p3.exception import LtiException
 from sqlalchemy.orm import Session
 
-from lti_tool.db import utcnow
+from lti_tool.lti import platform_storage
 from lti_tool.lti.errors import LtiError
 from lti_tool.lti.keyset import KeySetCache
 from lti_tool.lti.registry import PlatformInfo, Registry
@@ -52,8 +53,8 @@ from lti_tool.lti.state import (
     cookie_value,
     read_state,
 )
+from lti_tool.lti.stores import DbNonceStore, NonceStore
 from lti_tool.lti.toolconf import DbToolConf, registration_for
-from lti_tool.services.launch_sql import run
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
@@ -87,6 +88,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         settings: ValidatorSettings,
         cookies: dict[str, str],
         form: dict[str, str],
+        nonces: NonceStore | None = None,
     ) -> None:
         request = FlaskRequest(cookies=cookies, session={}, request_data=form)
         super().__init__(
@@ -104,10 +106,12 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         self.settings = settings
         self.cookies = cookies
         self.form = form
+        self.nonces: NonceStore = nonces or DbNonceStore()
         self.platform: PlatformInfo | None = None
         self.state: LoginState | None = None
         self.client_id: str | None = None
         self.cookies_missing = False
+        self.bound_by_storage = False  # by the platform's storage instead of a cookie
         self.new_deployment: str | None = None
 
     # -- the whole check -------------------------------------------------------------
@@ -122,6 +126,13 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         self.state = self._check_state()
         self.platform = self._check_registration()
         claims = self._check_signature()
+        if self.cookies_missing and platform_storage.storage_target(self.state.login_params):
+            # No cookie, but the login kept the state in the platform's storage: the
+            # browser reads it back and posts this token again. Asked before the nonce
+            # is spent, so that the second post can use it.
+            if claims.get("nonce") != self.state.nonce:
+                raise LtiError("bad_nonce", "nonce does not match the login")
+            raise platform_storage.PlatformStorageCheckError()
         self._check_nonce(claims)
         self._check_target(claims)
         self._check_deployment(claims)
@@ -169,6 +180,14 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             if any(k.startswith(STATE_COOKIE_PREFIX) for k in self.cookies):
                 raise LtiError("state_mismatch", "the state cookie of this browser does not match")
             self.cookies_missing = True  # decided after the other checks
+        if self.cookies_missing and platform_storage.has_proof(self.form):
+            # The values the browser read back from the platform's storage (the view
+            # accepts them only from the tool's own page).
+            if not platform_storage.proof_matches(
+                self.settings.secret, value, state.nonce, self.form
+            ):
+                raise LtiError("state_mismatch", "the platform's storage does not hold this login")
+            self.cookies_missing, self.bound_by_storage = False, True
         return state
 
     def _check_registration(self) -> PlatformInfo:
@@ -192,6 +211,9 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             if known:
                 raise LtiError("bad_audience", f"aud {audiences!r} is not a registered client")
             raise LtiError("unknown_platform", f"issuer {iss!r} is not registered")
+        untrusted = sorted({str(a) for a in audiences} - {p.client_id for p in known})
+        if untrusted:
+            raise LtiError("bad_audience", f"aud names audiences not trusted: {untrusted!r}")
         if not platform.is_active:
             raise LtiError("platform_pending", f"{iss} {client_id} is not active")
         if self.state is not None and self.state.platform_id != platform.id:
@@ -231,19 +253,14 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         nonce = claims.get("nonce")
         if not isinstance(nonce, str) or nonce != self.state.nonce:
             raise LtiError("bad_nonce", "nonce does not match the login")
-        # Recorded as used in the launch's transaction (rolled back if the launch is
-        # refused later), kept as long as the state carrying it could be presented.
+        # Recorded as used (in the database: in the launch's transaction, rolled back if
+        # the launch is refused later; in Redis: at once), kept as long as the state
+        # carrying it could be presented. See lti_tool/lti/stores.py.
         keep = self.settings.state_ttl + self.settings.leeway
-        inserted = run(
-            self.db,
-            "nonce",
-            {
-                "issuer": self.platform.issuer,
-                "nonce": nonce,
-                "expires_at": utcnow() + timedelta(seconds=keep),
-            },
-        ).first()
-        if inserted is None:
+        fresh = self.nonces.use(
+            self.db, self.platform.issuer, nonce, ttl=keep, issued_at=float(claims["iat"])
+        )
+        if not fresh:
             raise LtiError("bad_nonce", "nonce already used")
 
     def _check_target(self, claims: dict[str, Any]) -> None:

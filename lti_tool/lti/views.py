@@ -22,16 +22,17 @@ from sqlalchemy.exc import IntegrityError
 from lti_tool.db import session as db_session
 from lti_tool.extensions import csrf
 from lti_tool.i18n import use_locale
-from lti_tool.lti import deep_linking
+from lti_tool.lti import deep_linking, platform_storage
 from lti_tool.lti.config_json import tool_configuration
 from lti_tool.lti.errors import LtiError
 from lti_tool.lti.http import http_session
 from lti_tool.lti.login import LOGIN_PARAMS, start_login
 from lti_tool.lti.registration import register_platform
-from lti_tool.lti.state import cookie_name, cookie_value
+from lti_tool.lti.state import cookie_name, cookie_value, read_state
+from lti_tool.lti.stores import StoredLaunch, launch_data_store, nonce_store
 from lti_tool.lti.toolconf import registration_for
 from lti_tool.lti.validation import ToolMessageLaunch, ValidatorSettings
-from lti_tool.models import Deployment, LaunchData, Platform
+from lti_tool.models import Deployment, Platform
 from lti_tool.services import keys as key_service
 from lti_tool.services.launches import DL_REQUEST, locale_of, record_launch
 from lti_tool.services.roles import STAFF
@@ -73,7 +74,9 @@ def login():
         base_url=base_url(),
         redirect_uri=base_url() + "/lti/launch",
     )
-    response = redirect(url, code=302)
+    # When the platform offers its storage, a page keeps the state there too.
+    target = platform_storage.storage_target(params)
+    response = _storage_login_page(url, state, target) if target else redirect(url, code=302)
     # The state cookie binds the login to this browser (partitioned inside iframes).
     response.set_cookie(
         cookie_name(state),
@@ -90,6 +93,12 @@ def login():
 def launch():
     """Validate the id_token, then record the launch; a refusal writes nothing."""
     form = request.form.to_dict()
+    if platform_storage.has_proof(form) and not platform_storage.posted_by_own_page(
+        request.headers, base_url()
+    ):
+        # Values read back from the platform's storage come from the tool's own page
+        # only; a page elsewhere must not post a token and state it obtained.
+        raise LtiError("state_mismatch", "platform storage values posted by another site")
     db = db_session()
     cfg = current_app.config
     launcher = ToolMessageLaunch(
@@ -105,6 +114,7 @@ def launch():
         ),
         cookies=dict(request.cookies),
         form=form,
+        nonces=nonce_store(current_app),
     )
     try:
         launcher.validate()
@@ -113,9 +123,17 @@ def launch():
                 Deployment(platform_id=launcher.platform.id, deployment_id=launcher.new_deployment)
             )
         outcome = record_launch(
-            db, launcher.platform, launcher.claims, launch_data_ttl=cfg["LTI_LAUNCH_DATA_TTL"]
+            db,
+            launcher.platform,
+            launcher.claims,
+            launch_data_ttl=cfg["LTI_LAUNCH_DATA_TTL"],
+            launch_store=launch_data_store(current_app),
         )
         db.commit()
+    except platform_storage.PlatformStorageCheckError:
+        db.rollback()
+        use_locale(locale_of(launcher.unverified_claims()))
+        return _storage_launch_page(launcher, form)
     except LtiError as exc:
         db.rollback()
         # Word the refusal in the language the (untrusted) token asked for.
@@ -134,7 +152,15 @@ def launch():
         current_app.extensions["roster_refresh_last"] = after_staff_launch(
             current_app._get_current_object(), db, outcome.context_id
         )
-    if outcome.message_type == DL_REQUEST:
+    login_params = launcher.state.login_params if launcher.state is not None else {}
+    if launcher.bound_by_storage and (
+        outcome.message_type == DL_REQUEST or outcome.review is not None
+    ):
+        # The browser keeps no session cookie, and the picker and the review pages
+        # need it on their next request: a new window it is.
+        error = LtiError("cookies_blocked", "session cookie refused after a storage launch")
+        response = current_app.make_response(_cookies_blocked_page(login_params, error)[0])
+    elif outcome.message_type == DL_REQUEST:
         response = redirect(url_for("lti.deep_link_picker", launch_id=outcome.launch_id), 303)
     elif outcome.review is not None:  # LtiSubmissionReviewRequest, from the gradebook
         response = redirect(review_url(outcome), 303)
@@ -142,6 +168,8 @@ def launch():
         # The first page is rendered in the launch response itself: one round trip
         # less on a slow mobile connection. The page replaces its URL in the
         # browser's history, so a reload is a GET of the page, not a re-POST.
+        if launcher.bound_by_storage:  # no session cookie kept: a new window goes on
+            g.cookies_notice = _new_window_url(login_params)
         response = render_internal(target_url(outcome))
     response.delete_cookie(cookie_name(form["state"]), **_state_cookie_args())
     return response
@@ -158,13 +186,60 @@ def render_internal(location: str):
     return response
 
 
-def _cookies_blocked_page(login_params: dict[str, Any], exc: LtiError):
-    """Offer to run the whole launch in a top-level window, where cookies work."""
+def _new_window_url(login_params: dict[str, Any]) -> str:
+    """The login again, for a top-level window (where the tool's cookies are
+    first-party): without the platform storage, which only serves frames."""
     from urllib.parse import urlencode
 
-    url = base_url() + "/lti/login?" + urlencode(login_params)
+    kept = {k: v for k, v in login_params.items() if k != "lti_storage_target"}
+    return base_url() + "/lti/login?" + urlencode(kept)
+
+
+def _cookies_blocked_page(login_params: dict[str, Any], exc: LtiError):
+    """Offer to run the whole launch in a top-level window, where cookies work."""
+    url = _new_window_url(login_params)
     html = render_template("lti/cookies_blocked.html", new_window_url=url, error=exc)
     return html, 400
+
+
+def _storage_login_page(auth_url: str, state: str, target: str):
+    """The login's answer when the platform offers its storage: static/lti_storage.js
+    stores this login's entries in the platform's frame `target`, then opens
+    `auth_url` (at once if the platform does not answer)."""
+    cfg = current_app.config
+    nonce = read_state(cfg["SECRET_KEY"], state, cfg["LTI_STATE_TTL"]).nonce
+    html = render_template(
+        "lti/storage_login.html",
+        auth_url=auth_url,
+        target=target,
+        platform_origin=platform_storage.origin(auth_url),
+        entries=platform_storage.entries(cfg["SECRET_KEY"], state, nonce),
+    )
+    return current_app.make_response(html)
+
+
+def _storage_launch_page(launcher: ToolMessageLaunch, form: dict[str, str]):
+    """A launch without the state cookie whose login used the platform's storage:
+    static/lti_storage.js reads the entries back (only their keys are on this page)
+    and posts them with the id_token and state; if it cannot, the page offers a new
+    window."""
+    assert launcher.state is not None and launcher.platform is not None
+    login = launcher.state
+    stored = platform_storage.entries(current_app.config["SECRET_KEY"], form["state"], login.nonce)
+    html = render_template(
+        "lti/storage_launch.html",
+        action=base_url() + "/lti/launch",
+        fields={"id_token": form["id_token"], "state": form["state"]},
+        target=platform_storage.storage_target(login.login_params),
+        platform_origin=platform_storage.origin(launcher.platform.auth_login_url),
+        state_key=stored.state_key,
+        nonce_key=stored.nonce_key,
+        new_window_url=_new_window_url(login.login_params),
+        error=LtiError("cookies_blocked", "the platform's storage did not answer"),
+    )
+    response = current_app.make_response(html)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/jwks")
@@ -200,10 +275,12 @@ def register():
     return render_template("lti/registered.html", platform=platform)
 
 
-def _launch_data_for_user(launch_id: str) -> LaunchData:
-    data = db_session().get(LaunchData, launch_id)
+def _launch_data_for_user(launch_id: str) -> StoredLaunch:
     uid = current_user_id()
-    if data is None or uid is None or web_session.get("dl_launch") != launch_id:
+    if uid is None or web_session.get("dl_launch") != launch_id:
+        abort(403)
+    data = launch_data_store(current_app).get(db_session(), launch_id)
+    if data is None:
         abort(403)
     return data
 
@@ -245,7 +322,7 @@ def deep_link_respond(launch_id: str):
     deployment_id = claims["https://purl.imsglobal.org/spec/lti/claim/deployment_id"]
     link = deep_linking.ToolDeepLink(registration, deployment_id, settings)
     token = link.get_response_jwt(deep_linking.resources(chosen, base_url()))
-    db.delete(data)
+    launch_data_store(current_app).delete(db, launch_id)
     db.commit()
     web_session.pop("dl_launch", None)
     return render_template(

@@ -29,6 +29,10 @@ class User(Base):
     locale: Mapped[str | None] = mapped_column(String(20), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_launch_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Suspended by the tool's administrator (`lti-tool users suspend`): launches are
+    # refused and open sessions end, whatever the LMS says.
+    suspended_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    suspended_reason: Mapped[str | None] = mapped_column(Text, default=None)
 
     @property
     def display_name(self) -> str:

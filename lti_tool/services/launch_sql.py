@@ -68,7 +68,7 @@ def statements(dialect: str) -> dict[str, Any]:
     out["user"] = stmt.on_conflict_do_update(
         index_elements=["issuer", "sub"],
         set_={**keep, "last_launch_at": stmt.excluded.last_launch_at},
-    ).returning(t.c.id)
+    ).returning(t.c.id, t.c.suspended_at)
 
     t = Context.__table__
     cols = ["platform_id", "issuer", "deployment_id", "context_id", "label", "title", "services"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 from lti_tool.db import utcnow
 from lti_tool.lti.errors import LtiError
 from lti_tool.lti.registry import PlatformInfo
+from lti_tool.lti.stores import DbLaunchDataStore, LaunchDataStore, StoredLaunch
 from lti_tool.models import LaunchData
 from lti_tool.services import submission_review
 from lti_tool.services.launch_sql import run
@@ -83,8 +83,10 @@ def record_launch(
     claims: dict[str, Any],
     *,
     launch_data_ttl: int,
+    launch_store: LaunchDataStore | None = None,
 ) -> LaunchOutcome:
-    """Upsert everything the launch tells us and log it. The caller commits."""
+    """Upsert everything the launch tells us and log it. The caller commits. A deep
+    linking launch's claims go to `launch_store` (default: the database)."""
     message_type = claims[CLAIM + "message_type"]
     roles = claims.get(CLAIM + "roles") or []
     role = programme_role(roles)
@@ -97,7 +99,7 @@ def record_launch(
 
     now = utcnow()
     locale = locale_of(claims)
-    user_id = run(
+    user_id, suspended_at = run(
         db,
         "user",
         {
@@ -113,7 +115,9 @@ def record_launch(
             "person_sourcedid": _text(_dict(claims.get(CLAIM + "lis")), "person_sourcedid"),
             "now": now,
         },
-    ).scalar_one()
+    ).one()
+    if suspended_at is not None:  # the caller rolls back: only the refusal remains
+        raise LtiError("account_suspended", f"user {user_id} is suspended", status=403)
 
     ctx = claims.get(CLAIM + "context") or {}
     services = {}
@@ -175,13 +179,8 @@ def record_launch(
     launch_id = None
     if message_type == DL_REQUEST:  # kept for the deep-linking response
         launch_id = secrets.token_urlsafe(24)
-        db.add(
-            LaunchData(
-                launch_id=launch_id,
-                platform_id=platform.id,
-                claims=claims,
-                expires_at=now + timedelta(seconds=launch_data_ttl),
-            )
+        (launch_store or DbLaunchDataStore()).put(
+            db, StoredLaunch(launch_id, platform.id, claims), launch_data_ttl
         )
     run(
         db,

@@ -2,6 +2,13 @@
 
 One browser may hold launches from several courses (tabs); the session keeps a
 role per course, and every course page checks it.
+
+A user the tool's administrator suspends loses an open session on its next request:
+every request with a signed-in user looks the id up in a per-process set of the
+suspended ids, read at most every LTI_REGISTRY_CACHE_SECONDS (one small indexed query,
+not one per request) and at once after this process changes a user. Other processes
+see a suspension within that time; new launches are refused at once (the launch
+reads the flag in the statement that records the user).
 """
 
 from __future__ import annotations
@@ -11,8 +18,12 @@ from functools import wraps
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, g, session, url_for
+from flask import Flask, abort, current_app, g, render_template, request, session, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
 
+from lti_tool.cache import TTLCache
+from lti_tool.db import get_db
 from lti_tool.db import session as db_session
 from lti_tool.models import Activity, User
 
@@ -34,6 +45,44 @@ def sign_in(outcome: LaunchOutcome) -> None:
         session["locale"] = outcome.locale
     if outcome.message_type == "LtiDeepLinkingRequest":
         session["dl_launch"] = outcome.launch_id
+
+
+def suspended_ids() -> frozenset[int]:
+    """Ids of the suspended users (cached per process, see the module docstring)."""
+
+    def load() -> frozenset[int]:
+        with get_db().engine.connect() as conn:
+            return frozenset(conn.scalars(select(User.id).where(User.suspended_at.is_not(None))))
+
+    return current_app.extensions["lti_suspended"].get("ids", load)
+
+
+# A new launch checks suspension itself (and may be another user in this browser).
+_UNCHECKED = frozenset({"lti.login", "lti.launch"})
+
+
+def refuse_suspended():
+    """Before each request: end the session of a suspended user (403 page)."""
+    uid = session.get("uid")
+    endpoint = request.endpoint or ""
+    if uid is None or endpoint in _UNCHECKED or endpoint.rpartition(".")[2] == "static":
+        return None
+    if uid not in suspended_ids():
+        return None
+    g.locale = session.get("locale")  # the page keeps the user's language
+    session.clear()
+    title = _("Your account is suspended in this tool.")
+    message = _("Contact the tool's administrator to have it restored.")
+    return render_template("error.html", title=title, message=message, code=403), 403
+
+
+def init_app(app: Flask) -> None:
+    from lti_tool.extensions import invalidate_on_commit
+
+    cache = TTLCache(app.config["LTI_REGISTRY_CACHE_SECONDS"])
+    app.extensions["lti_suspended"] = cache
+    invalidate_on_commit(get_db(app), "suspended", (User,), cache.invalidate)
+    app.before_request(refuse_suspended)
 
 
 def current_user_id() -> int | None:

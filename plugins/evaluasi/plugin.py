@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lti_tool.activities import ActivityType
 from plugins.evaluasi import models, views
+from plugins.evaluasi.report import EvaluationReport
 
 _ = models  # the table registers with the metadata on import
 
@@ -30,6 +31,7 @@ class Evaluasi(ActivityType):
     completion_rules = ("submitted",)
     blueprint = views.bp
     migrations_dir = Path(__file__).parent / "migrations"
+    report_kinds = (EvaluationReport,)
 
     @classmethod
     def on_view(cls, page) -> str | None:
@@ -38,3 +40,14 @@ class Evaluasi(ActivityType):
     @classmethod
     def render(cls, page) -> str:
         return views.render_page(page)
+
+    @classmethod
+    def demo_seed(cls, db, inst, activity, user_ids, rng) -> int:
+        """Answers for a demo class, leaning positive (see plugins/evaluasi/demo.py)."""
+        from plugins.evaluasi import demo
+
+        return demo.seed(db, inst, activity, user_ids, rng)
+
+    @classmethod
+    def analysis_sections(cls, db, inst, rombel_ids) -> list:
+        return views.analysis_sections(db, inst, rombel_ids)

@@ -27,6 +27,13 @@ class Forum(ActivityType):
         return views.render_page(page)
 
     @classmethod
+    def upload_limit(cls, activity, slot: str, role: str) -> int | None:
+        """Resumable uploads (lti_tool/uploads): a post's attachment, when the forum
+        takes files (who may post where is checked when the post is sent)."""
+        files = ForumSettings.model_validate(activity.settings or {}).files()
+        return files.max_mb * 1024 * 1024 if files is not None and not slot else None
+
+    @classmethod
     def staff_url(cls, context_id: int, module_key: str, activity) -> str | None:
         """The printable record of every thread and post (linked from the overview)."""
         from flask import url_for
@@ -45,7 +52,7 @@ class Forum(ActivityType):
         for a in stale:
             db.delete(a)
         db.commit()
-        storage = views.storage_at(current_app.instance_path)
+        storage = views.storage_of(current_app)
         for name in names:
             storage.delete(name)
         return {"forum files never posted removed": len(names)}

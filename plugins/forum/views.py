@@ -21,7 +21,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import lazy_gettext as _l
@@ -34,6 +33,8 @@ from lti_tool.db import utcnow
 from lti_tool.models import CourseInstance, User
 from lti_tool.services import completion
 from lti_tool.services.roles import PESERTA, STAFF
+from lti_tool.uploads.handoff import UploadUnavailableError, completed_file
+from lti_tool.uploads.targets import name as upload_target
 from lti_tool.web.auth import course_access
 from plugins.forum import service, text
 from plugins.forum.models import ForumAttachment, ForumAudit, ForumPost, ForumThread
@@ -66,6 +67,18 @@ ERRORS = {
     "empty": _l("The file is empty. Choose another file."),
     "too_large": _l("The file is too large: the limit is %(mb)s MB per file."),
     "type": _l("This kind of file is not accepted here. Allowed: %(types)s."),
+    "storage_unavailable": _l(
+        "The file store cannot be reached right now, so the file was not added. Your text "
+        "is kept: try again in a few minutes."
+    ),
+    "upload_missing": _l(
+        "The uploaded file is no longer available. Your text is kept: choose the file and "
+        "send it again."
+    ),
+    "upload_incomplete": _l(
+        "The file has not finished uploading. Your text is kept: send it again once the "
+        "upload is complete."
+    ),
 }
 NOTICES = {
     "posted": _l("Your post was published."),
@@ -123,14 +136,14 @@ def _helpers():
     }
 
 
-def storage_at(instance_path: str):
-    from lti_tool.storage import LocalStorage
+def storage_of(app):
+    from lti_tool.storage import storage_for
 
-    return LocalStorage(Path(instance_path) / "uploads" / "forum")
+    return storage_for("forum", app)
 
 
 def _storage():
-    return storage_at(current_app.instance_path)
+    return storage_of(current_app)
 
 
 def _page_number() -> int:
@@ -319,19 +332,27 @@ def _accept_files(forum: Forum, form: dict) -> tuple[list[ForumAttachment], str 
     db = forum.db
     files = service.pending_files(db, forum.ctx, forum.activity.id, forum.user_id, form["pending"])
     upload = request.files.get("file")
-    if upload is None or upload.filename in (None, ""):
+    token = request.form.get("upload_id", "")  # a finished resumable upload (lti_tool/uploads)
+    if (upload is None or upload.filename in (None, "")) and not token:
         return files, None, []
     settings = forum.settings.files()
     if settings is None:
         return files, "off", []
     if len(files) >= service.MAX_FILES:
         return files, "too_many", []
-    name = upload.filename
+    if token:
+        target = upload_target("forum", forum.activity.id)
+        try:
+            name, stream = completed_file(db, token, forum.user_id, forum.ctx, target=target)
+        except UploadUnavailableError as exc:
+            return files, f"upload_{exc.code}", []
+    else:
+        name, stream = upload.filename, upload.stream
     if text.bad_file_name(name):
         return files, "name", []
     try:
         stored = _storage().save(
-            upload.stream, max_bytes=settings.max_mb * 1024 * 1024, allowed=settings.allowed()
+            stream, max_bytes=settings.max_mb * 1024 * 1024, allowed=settings.allowed()
         )
     except StorageError as exc:
         return files, exc.code, []
@@ -351,6 +372,8 @@ def _accept_files(forum: Forum, form: dict) -> tuple[list[ForumAttachment], str 
 
 
 def _status(codes: list[str]) -> int:
+    if "storage_unavailable" in codes:
+        return 503
     return 413 if "too_large" in codes else 400
 
 
@@ -763,15 +786,8 @@ def download(ctx: int, activity_id: int, file_id: int):
         post, _t = forum.post(row.post_id)
         if not _readable(forum, post):
             abort(404)
-    path = _storage().path(row.stored_name)
-    if not path.is_file():
-        abort(404)
-    response = send_file(
-        path,
-        mimetype=row.mime,
-        as_attachment=True,
-        download_name=_download_name(row),
-        max_age=0,
+    response = _storage().send(
+        row.stored_name, mimetype=row.mime, download_name=_download_name(row), max_age=0
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"

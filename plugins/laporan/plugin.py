@@ -13,6 +13,7 @@ from pathlib import Path
 
 from lti_tool.activities import ActivityType
 from plugins.laporan import models, views
+from plugins.laporan.report import PlpgReport
 from plugins.laporan.settings import LaporanSettings
 
 _ = models  # the tables register with the metadata on import
@@ -28,6 +29,7 @@ class Laporan(ActivityType):
     blueprint = views.bp
     migrations_dir = Path(__file__).parent / "migrations"
     translations_dir = Path(__file__).parent / "translations"
+    report_kinds = (PlpgReport,)
 
     @classmethod
     def on_view(cls, page) -> str | None:
@@ -36,6 +38,17 @@ class Laporan(ActivityType):
     @classmethod
     def render(cls, page) -> str:
         return views.render_page(page)
+
+    @classmethod
+    def upload_limit(cls, activity, slot: str, role: str) -> int | None:
+        """Resumable uploads (lti_tool/uploads): a peserta's report `slot` (its key)."""
+        from lti_tool.services.roles import PESERTA
+        from plugins.laporan import service
+
+        s = service.settings_of(activity)
+        if role != PESERTA or s.report(slot) is None:
+            return None
+        return s.max_mb * 1024 * 1024
 
     @classmethod
     def staff_url(cls, context_id: int, module_key: str, activity) -> str | None:

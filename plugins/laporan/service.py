@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from lti_tool.db import utcnow
 from lti_tool.models import Activity, ActivityScore, CourseInstance
 from lti_tool.services import completion, roster, schedule
-from lti_tool.storage import LocalStorage, StorageError
+from lti_tool.storage import Storage, StorageError
 from plugins.laporan.models import LaporanAudit, LaporanDeadline, LaporanSubmission
 from plugins.laporan.settings import FILE_TYPES, LaporanSettings
 
@@ -48,6 +48,7 @@ class LaporanError(Exception):
         "name_long": 400,
         "empty": 400,
         "too_large": 413,
+        "storage_unavailable": 503,
         "type": 415,
         "mismatch": 415,
         "closed": 409,
@@ -270,7 +271,7 @@ class Stored:
 
 def upload(
     db: Session,
-    storage: LocalStorage,
+    storage: Storage,
     *,
     ctx: int,
     activity: Activity,

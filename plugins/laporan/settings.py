@@ -105,7 +105,7 @@ class LaporanSettings(BaseModel):
         return next((r for r in self.reports if r.key == key), None)
 
     def allowed(self) -> dict[str, str]:
-        """MIME type -> stored extension, for lti_tool.storage.LocalStorage.save."""
+        """MIME type -> stored extension, for lti_tool.storage (Storage.save)."""
         return {FILE_TYPES[t][0]: FILE_TYPES[t][1] for t in self.types}
 
     def type_names(self) -> str:

@@ -17,7 +17,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import get_locale
@@ -28,10 +27,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from lti_tool.activities.forms import activity_in_course
 from lti_tool.db import session as db_session
+from lti_tool.mail.notices import notify_feedback
 from lti_tool.models import Activity, CourseInstance
 from lti_tool.services import roster, schedule
 from lti_tool.services.roles import ADMIN, MENTOR, PENGAMPU, PESERTA, STAFF
-from lti_tool.storage import LocalStorage
+from lti_tool.storage import Storage, storage_for
+from lti_tool.uploads.handoff import UploadUnavailableError, completed_file, upload_ids
+from lti_tool.uploads.targets import name as upload_target
 from lti_tool.web.auth import course_access
 from plugins.laporan import service
 from plugins.laporan.models import LaporanSubmission
@@ -67,6 +69,10 @@ MESSAGES = {
     ),
     "request_too_large": _l(
         "The upload is too large: a report may be at most %(mb)s MB. Nothing was uploaded."
+    ),
+    "storage_unavailable": _l(
+        "The file store cannot be reached right now, so “%(name)s” was not uploaded. "
+        "Nothing was changed: try again in a few minutes."
     ),
     "type": _l(
         "“%(name)s” is not a file type accepted for reports (%(types)s). The type is "
@@ -179,8 +185,8 @@ def asset_url(filename: str) -> str:
     return url_for("laporan.static", filename=filename, v=v)
 
 
-def _storage() -> LocalStorage:
-    return LocalStorage(Path(current_app.instance_path) / "uploads" / "laporan")
+def _storage() -> Storage:
+    return storage_for("laporan")
 
 
 def _framed(body_html: str, activity, module, status: int = 200):
@@ -320,6 +326,26 @@ def _back(ctx, module, activity, **args):
     return back_to(ctx, module, activity, _anchor=f"r-{args.get('report', '')}", **args)
 
 
+def _posted_file(ctx: int, activity, key: str):
+    """(name, stream) of the report: the finished resumable upload the form names
+    (`upload_id`, lti_tool/uploads: same checks and storage), else the posted file;
+    None when there is neither."""
+    ids = upload_ids()
+    if ids:
+        target = upload_target("laporan", activity.id, key)
+        return completed_file(db_session(), ids[0], g.viewer.user_id, ctx, target=target)
+    file = request.files.get("file")
+    return (file.filename, file.stream) if file is not None else None
+
+
+def _unavailable(ctx, activity, module, instance, key: str, exc: UploadUnavailableError):
+    from lti_tool.activities.forms import page_of
+
+    page = page_of(ctx, activity, module, instance)
+    html = _peserta_html(db_session(), instance, page, (key, exc.message))
+    return _framed(html, activity, module, exc.status)
+
+
 @bp.post("/c/<int:ctx>/laporan/<int:activity_id>/<key>/upload")
 @course_access
 def upload(ctx: int, activity_id: int, key: str):
@@ -329,11 +355,11 @@ def upload(ctx: int, activity_id: int, key: str):
     db = db_session()
     activity, module, instance = activity_in_course(ctx, activity_id, "laporan")
     _report_or_404(activity, key)
-    file = request.files.get("file")
     now = service.now()
     storage = _storage()
     try:
-        if file is None:
+        posted = _posted_file(ctx, activity, key)
+        if posted is None:
             raise LaporanError("missing_file")
         stored = service.upload(
             db,
@@ -343,13 +369,16 @@ def upload(ctx: int, activity_id: int, key: str):
             user_id=g.viewer.user_id,
             key=key,
             due=_due_of(db, instance, activity, g.viewer.user_id, key),
-            filename=file.filename,
-            stream=file.stream,
+            filename=posted[0],
+            stream=posted[1],
             now=now,
         )
     except LaporanError as exc:
         db.rollback()
         return _refuse_peserta(ctx, activity, module, instance, key, exc)
+    except UploadUnavailableError as exc:
+        db.rollback()
+        return _unavailable(ctx, activity, module, instance, key, exc)
     try:
         db.commit()
     except IntegrityError:  # a second upload of the same report committed first
@@ -413,11 +442,8 @@ def download(ctx: int, activity_id: int, submission_id: int):
         abort(404)
     if not row.stored_name:
         abort(404)
-    path = _storage().path(row.stored_name)
-    if not path.is_file():
-        abort(404)
-    response = send_file(
-        path, mimetype=row.mime, as_attachment=True, download_name=row.original_name, max_age=0
+    response = _storage().send(
+        row.stored_name, mimetype=row.mime, download_name=row.original_name, max_age=0
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
@@ -681,11 +707,11 @@ def save_review(ctx: int, activity_id: int, user_id: int, key: str):
     db = db_session()
     activity, module, instance = activity_in_course(ctx, activity_id, "laporan")
     person = _peserta_or_404(db, instance, user_id)
-    _report_or_404(activity, key)
+    report = _report_or_404(activity, key)
     score_text = (request.form.get("score") or "")[:20]
     comment_text = (request.form.get("comment") or "")[: service.COMMENT_MAX * 2]
     try:
-        service.review(
+        reviewed = service.review(
             db,
             ctx=ctx,
             activity=activity,
@@ -707,6 +733,9 @@ def save_review(ctx: int, activity_id: int, user_id: int, key: str):
         }
         html = _review_html(db, instance, activity, ctx, person, form)
         return _framed(html, activity, module, exc.status)
+    if reviewed.score is not None or reviewed.comment:  # emailed once committed, if on
+        by = g.viewer.user_id
+        notify_feedback(db, instance, user_id, report.title, by, "laporan", activity_id=activity_id)
     try:
         db.commit()
     except IntegrityError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -25,7 +26,29 @@ from lti_tool.db import session as db_session
 from lti_tool.models import Activity, CourseBlock, CourseModule
 from lti_tool.web.auth import course_access
 
-bp = Blueprint("materi", __name__, template_folder="templates")
+bp = Blueprint(
+    "materi",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static/materi",
+)
+_asset_versions: dict[str, str] = {}
+
+
+def asset_url(filename: str) -> str:
+    """The plugin's static file with a content fingerprint (cached a year)."""
+    v = _asset_versions.get(filename)
+    if v is None:
+        data = (Path(bp.static_folder) / filename).read_bytes()
+        v = _asset_versions[filename] = hashlib.sha256(data).hexdigest()[:12]
+    return url_for("materi.static", filename=filename, v=v)
+
+
+@bp.app_context_processor
+def _helpers():
+    return {"materi_asset": asset_url}
+
 
 UPLOAD_ERRORS = {
     "missing": _l("Choose a file and give it a title."),
@@ -34,6 +57,10 @@ UPLOAD_ERRORS = {
     "type": _l(
         "This kind of file is not accepted: use PDF, Word, PowerPoint, Excel, "
         "OpenDocument text, PNG, JPEG, MP4 or plain text."
+    ),
+    "storage_unavailable": _l(
+        "The file store cannot be reached right now, so the file was not uploaded. "
+        "Nothing was changed: try again in a few minutes."
     ),
 }
 
@@ -88,7 +115,8 @@ def clean_html(html: str) -> str:
 
 
 def video_embed(url: str) -> dict[str, str]:
-    """How to show a video: a privacy-friendly YouTube embed, a <video>, or a link."""
+    """How to show a video: a privacy-friendly YouTube embed (loaded on a click, `watch`
+    without JavaScript), a <video>, or a link."""
     parts = urlsplit(url)
     host = parts.netloc.lower().removeprefix("www.").removeprefix("m.")
     video_id = None
@@ -100,16 +128,20 @@ def video_embed(url: str) -> dict[str, str]:
         elif parts.path.startswith(("/embed/", "/shorts/")):
             video_id = parts.path.split("/")[2]
     if video_id and _YOUTUBE.match(video_id):
-        return {"kind": "youtube", "src": f"https://www.youtube-nocookie.com/embed/{video_id}"}
+        return {
+            "kind": "youtube",
+            "src": f"https://www.youtube-nocookie.com/embed/{video_id}",
+            "watch": f"https://www.youtube.com/watch?v={video_id}",
+        }
     if parts.path.lower().endswith((".mp4", ".webm")):
         return {"kind": "file", "src": url}
     return {"kind": "link", "src": url}
 
 
 def _storage():
-    from lti_tool.storage import LocalStorage
+    from lti_tool.storage import storage_for
 
-    return LocalStorage(Path(current_app.instance_path) / "uploads" / "materi")
+    return storage_for("materi")
 
 
 def _uploads(instance_id: int | None, activity_id: int):
@@ -236,11 +268,8 @@ def uploaded_file(ctx: int, activity_id: int, upload_id: int):
     row = db_session().get(MateriUpload, upload_id)
     if row is None or row.instance_id != instance.id or row.activity_id != activity_id:
         abort(404)
-    path = _storage().path(row.stored_name)
-    if not path.is_file():
-        abort(404)
-    return send_file(
-        path, mimetype=row.mime, as_attachment=True, download_name=row.original_name, max_age=3600
+    return _storage().send(
+        row.stored_name, mimetype=row.mime, download_name=row.original_name, max_age=3600
     )
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from lti_tool.activities.forms import activity_in_course, back_to, page_of, refuse
 from lti_tool.db import session as db_session
 from lti_tool.db import utcnow
+from lti_tool.mail.notices import notify_feedback
 from lti_tool.models import CourseInstance, User
 from lti_tool.services import completion, roster
 from lti_tool.services.roles import ADMIN, MENTOR, PENGAMPU, PESERTA, STAFF
@@ -425,6 +426,8 @@ def review(ctx: int, activity_id: int, user_id: int):
         db, ctx, activity, person.id, MODERATION, rubric, reading.choices, text, g.viewer.user_id
     )
     assessments.update_grade(db, ctx, activity, person.id)
+    by, title = g.viewer.user_id, activity.title  # emailed once committed, if notices are on
+    notify_feedback(db, instance, person.id, title, by, "penilaian", activity_id=activity.id)
     db.commit()
     return redirect(
         url_for("penilaian.review", ctx=ctx, activity_id=activity.id, user_id=person.id, saved=1)

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from lti_tool.activities.forms import activity_in_course, back_to, page_of, refuse
 from lti_tool.db import session as db_session
 from lti_tool.db import utcnow
+from lti_tool.mail.notices import notify_feedback
 from lti_tool.models import CourseInstance, DueOverride, User
 from lti_tool.services import completion, roster, schedule
 from lti_tool.services.roles import MENTOR, PESERTA, STAFF
@@ -504,6 +505,9 @@ def comment(ctx: int, entry_id: int):
             body=text.clean_source(typed),
         )
     )
+    if g.role in STAFF:  # emailed to the writer once committed, if the course sends them
+        by, title = g.viewer.user_id, activity.title
+        notify_feedback(db, instance, row.user_id, title, by, "refleksi", activity_id=activity.id)
     db.commit()
     if g.role == PESERTA:
         return back_to(ctx, module, activity, saved="commented", _anchor="comments")

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lti_tool.activities import ActivityType
 from plugins.smiley import models, views
+from plugins.smiley.report import SmileyReport
 
 _ = models  # the table registers with the metadata on import
 
@@ -31,6 +32,7 @@ class Smiley(ActivityType):
     completion_rules = ("submitted",)
     blueprint = views.bp
     migrations_dir = Path(__file__).parent / "migrations"
+    report_kinds = (SmileyReport,)
 
     @classmethod
     def on_view(cls, page) -> str | None:
@@ -39,3 +41,14 @@ class Smiley(ActivityType):
     @classmethod
     def render(cls, page) -> str:
         return views.render_page(page)
+
+    @classmethod
+    def demo_seed(cls, db, inst, activity, user_ids, rng) -> int:
+        """Answers for a demo class, leaning positive (see plugins/smiley/demo.py)."""
+        from plugins.smiley import demo
+
+        return demo.seed(db, inst, activity, user_ids, rng)
+
+    @classmethod
+    def analysis_sections(cls, db, inst, rombel_ids) -> list:
+        return views.analysis_sections(db, inst, rombel_ids)

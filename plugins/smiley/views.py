@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Blueprint, abort, g, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -93,7 +94,9 @@ class ItemRecap:
     mean: Decimal | None
 
 
-def recap(db, ctx: int, activity_id: int, survey: Survey, instance) -> dict:
+def recap(db, ctx: int, activity_id: int, survey: Survey, instance, user_ids=None) -> dict:
+    """Per item the counts per face and the mean; `user_ids` (a set) limits it to
+    those peserta (a mentor's rombel on the analysis page)."""
     from plugins.smiley.models import SmileyResponse
 
     rows = db.execute(
@@ -102,6 +105,8 @@ def recap(db, ctx: int, activity_id: int, survey: Survey, instance) -> dict:
         .where(SmileyResponse.context_pk == ctx, SmileyResponse.activity_id == activity_id)
         .order_by(SmileyResponse.submitted_at)
     ).all()
+    if user_ids is not None:
+        rows = [(r, u) for r, u in rows if r.user_id in user_ids]
     items = []
     for i, text in enumerate(survey.items):
         values = [r.answers.get(str(i)) for r, _u in rows if r.answers.get(str(i))]
@@ -113,6 +118,8 @@ def recap(db, ctx: int, activity_id: int, survey: Survey, instance) -> dict:
             )
         items.append(ItemRecap(text=text, counts=counts, n=len(values), mean=mean))
     peserta = len(roster.peserta(db, instance)) if instance is not None else 0
+    if user_ids is not None and instance is not None:
+        peserta = sum(1 for p in roster.peserta(db, instance) if p.id in user_ids)
     rate = round(100 * len(rows) / peserta) if peserta else None
     hide_names = survey.anonymous_to_mentor and g.role == MENTOR
     comments = [
@@ -130,12 +137,78 @@ def recap(db, ctx: int, activity_id: int, survey: Survey, instance) -> dict:
     }
 
 
+def recap_chart(title: str, data: dict):
+    """The recap as a 100% stacked bar per statement (faces 1 to 5)."""
+    from lti_tool.charts import svg
+
+    categories = [svg.Category(str(face), str(label), colour) for face, colour, label in FACES]
+    return svg.stacked(
+        title,
+        _(
+            "Share of each face (1 very dissatisfied to 5 very satisfied) per statement, "
+            "%(n)s answers.",
+            n=data["responses"],
+        ),
+        categories,
+        [(item.text, item.counts) for item in data["items"]],
+    )
+
+
+def recap_section(db, inst, activity, user_ids):
+    """The analysis page's section for one smiley survey: chart and table."""
+    from lti_tool.analysis.sections import Section
+
+    survey = survey_of(activity, inst.module)
+    data = recap(db, inst.context_pk, activity.id, survey, inst, user_ids)
+    title = _("Reaksi peserta: %(block)s", block=activity.block.title)
+    rate = f" ({data['rate']}%)" if data["rate"] is not None else ""
+    return Section(
+        title=title,
+        chart=recap_chart(title, data),
+        headers=[
+            _("Statement"),
+            *[f"{face} {label}" for face, _c, label in FACES],
+            _("n"),
+            _("Mean"),
+        ],
+        rows=[
+            [
+                item.text,
+                *[str(c) for c in item.counts],
+                str(item.n),
+                str(item.mean) if item.mean is not None else "—",
+            ]
+            for item in data["items"]
+        ],
+        intro=_("%(n)s of %(total)s peserta answered", n=data["responses"], total=data["peserta"])
+        + rate,
+    )
+
+
+def analysis_sections(db, inst, rombel_ids) -> list:
+    """One section per smiley survey of the module (limited to the rombel's peserta)."""
+    from lti_tool.analysis.sections import members_of
+
+    user_ids = members_of(db, inst, rombel_ids)
+    return [
+        recap_section(db, inst, a, user_ids)
+        for b in inst.module.blocks
+        for a in b.activities
+        if a.type == "smiley"
+    ]
+
+
 def render_page(page, answers=None, comment=None, missing=(), error=None) -> str:
     db = db_session()
     instance = db.get(CourseInstance, page.instance_id) if page.instance_id else None
     survey = survey_of(page.activity, page.module)
     closes = closes_at(instance, page.activity)
     mine = _response(db, page.context_id, page.activity.id, page.user_id)
+    data = (
+        recap(db, page.context_id, page.activity.id, survey, instance)
+        if page.role in STAFF
+        else None
+    )
     return render_template(
         "smiley/survey.html",
         page=page,
@@ -148,9 +221,8 @@ def render_page(page, answers=None, comment=None, missing=(), error=None) -> str
         error=error or ERRORS.get(request.args.get("error", "")),
         closed=closes is not None and utcnow() > closes,
         closes=closes,
-        recap=recap(db, page.context_id, page.activity.id, survey, instance)
-        if page.role in STAFF
-        else None,
+        recap=data,
+        recap_chart=recap_chart(_("Recap"), data) if data else None,
         action=url_for("smiley.answer", ctx=page.context_id, activity_id=page.activity.id),
     )
 

@@ -32,6 +32,13 @@ class Tugas(ActivityType):
         return views.render_page(page)
 
     @classmethod
+    def upload_limit(cls, activity, slot: str, role: str) -> int | None:
+        """Resumable uploads (lti_tool/uploads): a peserta's file, up to the task's size."""
+        from lti_tool.services.roles import PESERTA
+
+        return service.settings_of(activity).max_bytes if role == PESERTA and not slot else None
+
+    @classmethod
     def staff_url(cls, context_id: int, module_key: str, activity) -> str | None:
         from flask import url_for
 
@@ -53,8 +60,10 @@ class Tugas(ActivityType):
         """Files left in storage by a crash (no row points to them, a day old)."""
         from flask import current_app
 
-        root = Path(current_app.instance_path) / "uploads" / "tugas"
-        return {"stray upload files removed": service.sweep(db, root, now)}
+        from lti_tool.storage import storage_for
+
+        store = storage_for("tugas", current_app)
+        return {"stray upload files removed": service.sweep(db, store, now)}
 
     @classmethod
     def asset_paths(cls, settings: dict[str, Any]) -> list[tuple[tuple, str]]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.models import Activity, CourseInstance, DueOverride
 from lti_tool.services import completion, schedule
-from lti_tool.storage import LocalStorage, StorageError
+from lti_tool.storage import UNAVAILABLE, LocalStorage, Storage, StorageError
 from plugins.tugas.models import TugasFile, TugasGradeAudit, TugasSubmission
 from plugins.tugas.settings import FILE_TYPES, TugasSettings, type_of_extension, type_of_mime
 
@@ -44,6 +44,7 @@ class TugasError(Exception):
         "name_control": 400,
         "empty": 400,
         "too_large": 413,
+        "storage_unavailable": 503,
         "type": 415,
         "mismatch": 415,
         "closed": 409,
@@ -270,14 +271,12 @@ class Change:
 _MARKUP = re.compile(rb"^\s*(?:<!doctype\s+html|<html|<head|<body|<script|<svg|<\?xml)", re.I)
 
 
-def _looks_like_markup(store: LocalStorage, name: str) -> bool:
-    with store.path(name).open("rb") as f:
-        head = f.read(512)
-    return bool(_MARKUP.match(head.removeprefix(b"\xef\xbb\xbf")))
+def _looks_like_markup(head: bytes) -> bool:
+    return bool(_MARKUP.match(head[:512].removeprefix(b"\xef\xbb\xbf")))
 
 
 def _store_all(
-    store: LocalStorage, settings: TugasSettings, named: list[tuple[str, BinaryIO]]
+    store: Storage, settings: TugasSettings, named: list[tuple[str, BinaryIO]]
 ) -> list[tuple[str, Any]]:
     """Copy every file to storage, checking each; on any refusal remove the ones already
     copied and raise (so nothing of this upload stays)."""
@@ -289,7 +288,7 @@ def _store_all(
                 stored = store.save(stream, max_bytes=settings.max_bytes, allowed=allowed)
             except StorageError as exc:
                 raise TugasError(
-                    exc.code if exc.code in ("empty", "too_large", "type") else "type",
+                    exc.code if exc.code in ("empty", "too_large", "type", UNAVAILABLE) else "type",
                     name=shown_name(name),
                     mb=settings.max_mb,
                     types=", ".join(t.upper() for t in settings.types),
@@ -304,7 +303,7 @@ def _store_all(
                     claimed=claimed.upper(),
                     actual=actual.upper(),
                 )
-            if stored.mime == "text/plain" and _looks_like_markup(store, stored.name):
+            if stored.mime == "text/plain" and _looks_like_markup(stored.head):
                 raise TugasError(
                     "type",
                     name=shown_name(name),
@@ -319,7 +318,7 @@ def _store_all(
 
 def upload(
     db: Session,
-    store: LocalStorage,
+    store: Storage,
     *,
     context_pk: int,
     inst: CourseInstance | None,
@@ -534,20 +533,16 @@ def audit_of(db: Session, sub: TugasSubmission | None) -> list[TugasGradeAudit]:
     )
 
 
-def sweep(db: Session, root: Path, now: datetime, min_age: timedelta = timedelta(days=1)) -> int:
-    """Remove from the storage folder what no row points to and is older than `min_age`:
-    temporary files of a process killed while copying, and stored files whose
+def sweep(
+    db: Session, store: Storage | Path, now: datetime, min_age: timedelta = timedelta(days=1)
+) -> int:
+    """Remove from storage (a Storage, or a folder) what no row points to and is older
+    than `min_age`: copies of a process killed while copying, and stored files whose
     transaction never committed. Returns how many were removed."""
-    if not root.is_dir():
-        return 0
+    if isinstance(store, Path):
+        store = LocalStorage(store)
     known = set(db.scalars(select(TugasFile.stored_name)))
-    cutoff = (now - min_age).replace(tzinfo=UTC).timestamp()
-    removed = 0
-    for path in root.iterdir():
-        if path.is_file() and path.name not in known and path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
-            removed += 1
-    return removed
+    return store.sweep(known, (now - min_age).replace(tzinfo=None))
 
 
 def regrade(db: Session, context_pk: int, activity: Activity, user_id: int) -> Decimal | None:

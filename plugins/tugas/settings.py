@@ -83,7 +83,7 @@ class TugasSettings(BaseModel):
         return self.max_mb * 1024 * 1024
 
     def allowed(self) -> dict[str, str]:
-        """{MIME type: stored extension} of the accepted types (LocalStorage.save)."""
+        """{MIME type: stored extension} of the accepted types (Storage.save)."""
         return {FILE_TYPES[t][0]: FILE_TYPES[t][1] for t in self.types}
 
     def accept_attribute(self) -> str:

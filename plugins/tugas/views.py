@@ -4,7 +4,6 @@ downloads for the people allowed to see them, and the staff's grading pages."""
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -25,10 +24,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from lti_tool.activities.forms import activity_in_course, page_of, refuse
 from lti_tool.db import session as db_session
 from lti_tool.db import utcnow
+from lti_tool.mail.notices import notify_feedback
 from lti_tool.models import Activity, CourseInstance, User
 from lti_tool.services import roster
 from lti_tool.services.roles import ADMIN, MENTOR, PENGAMPU, PESERTA, STAFF
-from lti_tool.storage import LocalStorage
+from lti_tool.storage import Storage, storage_for
+from lti_tool.uploads.handoff import UploadUnavailableError, completed_file, upload_ids
+from lti_tool.uploads.targets import name as upload_target
 from lti_tool.web.auth import course_access
 from plugins.tugas import service
 from plugins.tugas.models import TugasFile, TugasSubmission
@@ -82,6 +84,10 @@ MESSAGES = {
         "Feedback is plain text: remove the HTML tags (< … >) and save again. Nothing was saved."
     ),
     "feedback_long": _l("Feedback can be at most %(n)s characters. Nothing was saved."),
+    "storage_unavailable": _l(
+        "The file store cannot be reached right now, so “%(name)s” was not uploaded. "
+        "Nothing was changed: try again in a few minutes."
+    ),
 }
 DONE = {
     "uploaded": _l("Your file was uploaded."),
@@ -118,8 +124,8 @@ def message(code: str, **info) -> str:
     return text % info if "%(" in text else text
 
 
-def _storage() -> LocalStorage:
-    return LocalStorage(Path(current_app.instance_path) / "uploads" / "tugas")
+def _storage() -> Storage:
+    return storage_for("tugas")
 
 
 def _size(n: int) -> str:
@@ -221,6 +227,22 @@ def _commit_change(db, change: service.Change) -> None:
         store.delete(name)
 
 
+def _incoming(ctx: int, activity) -> list[service.Incoming]:
+    """The files of the form: posted ones, and finished resumable uploads it names
+    (`upload_id`, lti_tool/uploads), which go through the same checks and storage."""
+    incoming = [service.Incoming(f.filename, f.stream) for f in request.files.getlist("file")]
+    target = upload_target("tugas", activity.id)
+    for token in upload_ids():
+        name, stream = completed_file(db_session(), token, g.viewer.user_id, ctx, target=target)
+        incoming.append(service.Incoming(name, stream))
+    return incoming
+
+
+def _unavailable(ctx: int, activity, module, instance, exc: UploadUnavailableError):
+    page = page_of(ctx, activity, module, instance)
+    return refuse(render_page(page, error=exc.message), activity, module, exc.status)
+
+
 @bp.post("/c/<int:ctx>/tugas/<int:activity_id>/upload")
 @course_access
 def upload(ctx: int, activity_id: int):
@@ -229,8 +251,8 @@ def upload(ctx: int, activity_id: int):
         abort(403)
     db = db_session()
     activity, module, instance = activity_in_course(ctx, activity_id, "tugas")
-    incoming = [service.Incoming(f.filename, f.stream) for f in request.files.getlist("file")]
     try:
+        incoming = _incoming(ctx, activity)
         change = service.upload(
             db,
             _storage(),
@@ -244,6 +266,9 @@ def upload(ctx: int, activity_id: int):
     except service.TugasError as exc:
         db.rollback()
         return _refused(ctx, activity, module, instance, exc)
+    except UploadUnavailableError as exc:
+        db.rollback()
+        return _unavailable(ctx, activity, module, instance, exc)
     _commit_change(db, change)
     return _back(ctx, module, activity, "uploaded")
 
@@ -267,8 +292,8 @@ def replace(ctx: int, file_id: int):
         abort(403)
     db = db_session()
     file, _sub, activity, module, instance = _own_file(db, ctx, file_id)
-    incoming = [service.Incoming(f.filename, f.stream) for f in request.files.getlist("file")]
     try:
+        incoming = [f for f in _incoming(ctx, activity) if f.filename]
         change = service.upload(
             db,
             _storage(),
@@ -283,6 +308,9 @@ def replace(ctx: int, file_id: int):
     except service.TugasError as exc:
         db.rollback()
         return _refused(ctx, activity, module, instance, exc)
+    except UploadUnavailableError as exc:
+        db.rollback()
+        return _unavailable(ctx, activity, module, instance, exc)
     _commit_change(db, change)
     return _back(ctx, module, activity, "replaced")
 
@@ -350,13 +378,9 @@ def download(ctx: int, file_id: int):
     instance = service.instance_of(db, ctx, activity) if activity is not None else None
     if activity is None or not _may_see(db, instance, sub.user_id):
         abort(404)
-    path = _storage().path(file.stored_name)
-    if not path.is_file():
-        abort(404)
-    response = send_file(
-        path,
+    response = _storage().send(
+        file.stored_name,
         mimetype=file.mime,
-        as_attachment=True,
         download_name=service.download_name(file.original_name, file.mime),
         max_age=0,
     )
@@ -532,6 +556,9 @@ def grade(ctx: int, activity_id: int, user_id: int):
         db.rollback()
         error = (message(exc.code, **exc.info), exc.status)
         return _peserta_page(ctx, activity, module, instance, user_id, error=error, form=form)
+    if changed:  # emailed once committed, if the course sends feedback notices
+        by = g.viewer.user_id
+        notify_feedback(db, instance, user_id, activity.title, by, "tugas", activity_id=activity.id)
     db.commit()
     return redirect(
         url_for(

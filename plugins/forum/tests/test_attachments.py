@@ -7,12 +7,12 @@ from __future__ import annotations
 import html
 import io
 import re
-from pathlib import Path
 
 import pytest
 
 from plugins.forum.models import ForumAttachment, ForumPost, ForumThread
 from plugins.forum.tests.helpers import Person, rows, thread_links
+from tests.engines import stored_names
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 PNG = (
@@ -23,13 +23,9 @@ PNG = (
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64
 
 
-def _folder(live_tool) -> Path:
-    return Path(live_tool.app.instance_path) / "uploads" / "forum"
-
-
 def _stored(live_tool) -> list[str]:
-    folder = _folder(live_tool)
-    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+    """What the forum's storage holds (a folder or a bucket), temporary copies included."""
+    return stored_names(live_tool.app, "forum")
 
 
 def test_a_file_is_sniffed_stored_under_a_generated_name_and_downloaded(live_tool, lms):

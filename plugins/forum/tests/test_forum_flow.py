@@ -14,6 +14,7 @@ from lti_tool.db import get_db
 from lti_tool.models import ActivityCompletion
 from plugins.forum.models import ForumAudit, ForumPost, ForumThread
 from plugins.forum.tests.helpers import Person, rows, thread_links
+from tests.engines import stored_names
 
 
 def _edit(app, post_id, **changes):
@@ -374,7 +375,6 @@ def test_quotes_and_pinned_threads(live_tool, lms):
 
 def test_housekeeping_forgets_files_never_posted(live_tool, lms):
     import io
-    from pathlib import Path
 
     from lti_tool.db import session, utcnow
     from plugins.forum.models import ForumAttachment
@@ -384,10 +384,9 @@ def test_housekeeping_forgets_files_never_posted(live_tool, lms):
     siti = Person(live_tool, lms, "siti")
     siti.new_thread("", "", files={"file": ("a.txt", io.BytesIO(b"catatan"))})
     (pending,) = rows(app, ForumAttachment)
-    folder = Path(app.instance_path) / "uploads" / "forum"
-    assert (folder / pending.stored_name).is_file()
+    assert stored_names(app, "forum") == [pending.stored_name]
     with app.app_context():
         assert Forum.housekeeping(session(), utcnow()) == {"forum files never posted removed": 0}
         done = Forum.housekeeping(session(), utcnow() + timedelta(hours=25))
         assert done == {"forum files never posted removed": 1}
-    assert rows(app, ForumAttachment) == [] and list(folder.iterdir()) == []
+    assert rows(app, ForumAttachment) == [] and stored_names(app, "forum") == []

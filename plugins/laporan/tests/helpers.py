@@ -138,10 +138,10 @@ def submissions(app, **where) -> list[LaporanSubmission]:
 
 
 def stored_files(app) -> list:
-    from pathlib import Path
+    """What the report storage holds (a folder or a bucket), temporary copies included."""
+    from tests.engines import stored_names
 
-    root = Path(app.instance_path) / "uploads" / "laporan"
-    return sorted(p.name for p in root.iterdir()) if root.is_dir() else []
+    return stored_names(app, "laporan")
 
 
 def move_deadline(app, k: Klass, rombel: str, key: str, delta: timedelta) -> None:

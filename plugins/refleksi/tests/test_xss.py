@@ -133,7 +133,7 @@ def problems(page: str, whole_page: bool = True, stored: bool = False) -> list[s
         if tag in NEVER or (not whole_page and tag not in ALLOWED):
             out.append(f"<{tag}>")
         elif tag == "script" and not (attrs.get("src") or "").startswith("/static/"):
-            if attrs:
+            if set(attrs) - {"nonce"}:  # the tool's own inline script carries the CSP nonce
                 out.append(f"<script {attrs}>")
         elif tag == "link" and not (attrs.get("href") or "").startswith("/static/"):
             out.append(f"<link {attrs}>")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -54,10 +53,12 @@ def file_ids(text: str) -> list[int]:
     return [int(i) for i in re.findall(r'href="/c/\d+/tugas/file/(\d+)"', text)]
 
 
-def stored_files(app) -> list[Path]:
-    """Everything in the task storage folder (temporary files included)."""
-    root = Path(app.instance_path) / "uploads" / "tugas"
-    return sorted(root.iterdir()) if root.is_dir() else []
+def stored_files(app) -> list:
+    """Everything in the task storage (a folder or a bucket; temporary copies included),
+    each with its `name`."""
+    from lti_tool.storage import storage_for
+
+    return sorted(storage_for("tugas", app).entries(), key=lambda e: e.name)
 
 
 def set_start(app, ctx: int, days_ago: int) -> None:
