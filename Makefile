@@ -58,7 +58,8 @@ test: install-dev browser axe
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
-## make test-pg: the same suite on PostgreSQL, Redis and S3-compatible storage (moto's
+## make test-pg: the same suite (but the browser tests, which `make test` runs) on
+## PostgreSQL, Redis and S3-compatible storage (moto's
 ## server, started by the tests): each test gets its own database, key prefix and bucket.
 ## PostgreSQL and Redis must run on 127.0.0.1 (.ci/run installs and starts them).
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
@@ -66,7 +67,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 .PHONY: test-pg
 test-pg: install-dev browser axe
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) TEST_STORAGE_URL=s3 \
-	  $(BIN)/pytest
+	  $(BIN)/pytest -m "not e2e"
 
 lint: install-dev
 	$(BIN)/ruff check .
