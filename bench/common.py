@@ -199,12 +199,15 @@ class Engines:
                     for i in range(0, len(keys), 1000):
                         client.delete(*keys[i : i + 1000])
                 client.srem("rq:queues", f"rq:queue:{self.queue}")
-                if not client.scard("rq:queues"):
-                    client.delete("rq:queues")
-                for key in client.scan_iter(match="rq:worker:*", count=1000):  # ours, dead
-                    if client.hget(key, "queues") == self.queue.encode():
-                        client.delete(key)
-                        client.srem("rq:workers", key)
+                for pattern, field in (("rq:job:*", "origin"), ("rq:worker:*", "queues")):
+                    for key in client.scan_iter(match=pattern, count=1000):  # ours
+                        if client.type(key) != b"hash":
+                            continue
+                        if client.hget(key, field) == self.queue.encode():
+                            client.delete(key)
+                            client.srem("rq:workers", key)
+                            if pattern == "rq:job:*":  # and its results
+                                client.delete(key.replace(b"rq:job:", b"rq:results:", 1))
         if self._temporary_database:
             drop_database(self._temporary_database)
         if self._owned_database:  # empty again for whatever runs next on it

@@ -323,7 +323,7 @@ def measure(target: str, args: argparse.Namespace, platform: Platform) -> Run:
                 user1, sys1 = cpu_times(pids)
         finally:
             proc.terminate()
-            proc.wait(timeout=10)
+            proc.wait(timeout=120)  # with --profile, the workers write their profiles
     run = Run(target, args.n, wall, user1 - user0, sys1 - sys0, latencies, label)
     print(
         f"  {target:8s} {args.n / wall:6.1f} launches/s  p50 {run.p(50):5.1f} ms  "

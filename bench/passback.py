@@ -4,23 +4,24 @@ the time taken, and how many access tokens were requested.
 
 Goal (issue 7/9): under 30 s, and one token per platform and scope set. The tool runs
 on a real port (the peer fetches its key set to check the token requests' signed
-client assertions); the outbox is filled as plugins fill it, then delivered by the
-same code as the worker thread.
+client assertions); the outbox is filled as plugins fill it.
 
-    .venv/bin/python bench/passback.py [--scores 10000] [--latency-ms 50] [--parallel 32]
+    .venv/bin/python bench/passback.py [--scores 10000] [--latency-ms 50]
         [--database-url URL] [--redis-url URL]
 
 With --redis-url the scores take the production path of a scaled-out tool: the commit
 that queued them asks for a delivery job in Redis, `lti-tool worker` (started and
 listening before the clock starts) runs it, and the clock stops when the outbox holds
 no pending row. Without Redis the outbox is delivered in this process by the code of
-the server's worker thread.
+the server's passback thread (`PassbackWorker.run_once`, one batch of 500 at a time, 32
+posts in parallel), called until no row is pending.
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import sys
 import tempfile
 import threading
@@ -67,12 +68,20 @@ def run_peer(conn, base: str, course: str, peserta: int, latency: float, scores:
                 "lineitems": lms.lineitems_url(course),
             }
         )
+        cpu = time.process_time()  # the peer's CPU from here on is the delivery's
         conn.recv()  # the delivery is over
+        cpu = time.process_time() - cpu
         in_lms = sum(
             sum(1 for v in lms.gradebook(item).values() if v is not None)
             for item in lms.lineitems(course)
         )
-        conn.send({"tokens": lms.token_requests.count_for(ok=True), "in_lms": in_lms})
+        conn.send({"tokens": lms.token_requests.count_for(ok=True), "in_lms": in_lms, "cpu": cpu})
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds of a process and of its children that ended (RQ's job processes)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def wait_for_worker(engines: Engines, proc, seconds: float = 60) -> None:
@@ -92,17 +101,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scores", type=int, default=10_000)
     parser.add_argument("--latency-ms", type=float, default=50.0)
-    parser.add_argument("--parallel", type=int, default=32)
     add_engine_args(parser)
     args = parser.parse_args()
 
     from sqlalchemy import func, select
     from werkzeug.serving import make_server
 
-    from grading.delivery import deliver_due
     from grading.passback import enqueue
+    from grading.worker import PassbackWorker
     from lti_tool.db import get_db, session
-    from lti_tool.lti.http import http_session
     from lti_tool.models import Context, GradeOutbox, Membership, User
     from lti_tool.services.platforms import add_platform
     from tests.conftest import build_app
@@ -197,7 +204,7 @@ def main() -> None:
                 how = (
                     "RQ jobs run by `lti-tool worker`"
                     if args.redis_url
-                    else f"the worker thread's code, {args.parallel} in parallel"
+                    else "the passback thread's code (32 in parallel)"
                 )
                 print(
                     f"passback: {n} scores ({ACTIVITIES} columns x {peserta} peserta), "
@@ -206,36 +213,37 @@ def main() -> None:
                     flush=True,
                 )
                 started = time.perf_counter()
+                cpu0 = process_cpu(worker.pid) if worker else time.process_time()
                 db.commit()  # with Redis, this commit asks for the delivery job
-                delivered = failed = 0
+                pending = (
+                    select(func.count())
+                    .select_from(GradeOutbox)
+                    .where(GradeOutbox.state.in_(("pending", "sending")))
+                )
                 if args.redis_url:
                     left = n
                     deadline = started + max(GOAL_SECONDS * 10, 120)
                     while left and time.perf_counter() < deadline and worker.poll() is None:
                         time.sleep(0.1)
-                        left = db.scalar(
-                            select(func.count())
-                            .select_from(GradeOutbox)
-                            .where(GradeOutbox.state.in_(("pending", "sending")))
-                        )
+                        left = db.scalar(pending)
                         db.rollback()
-                    elapsed = time.perf_counter() - started
-                    counts = dict(
-                        db.execute(
-                            select(GradeOutbox.state, func.count()).group_by(GradeOutbox.state)
-                        ).all()
-                    )
-                    delivered, failed = counts.get("delivered", 0), counts.get("failed", 0)
-                else:
-                    key = app.extensions["lti_registry"].signing_key(db)
+                else:  # what the passback thread of a web process runs, batch after batch
+                    thread = PassbackWorker(app)
                     while True:
-                        out = deliver_due(db, key, http_session(), parallel=args.parallel)
-                        delivered += out.delivered
-                        failed += out.failed
-                        if not (out.delivered or out.failed or out.retried):
+                        thread.run_once()
+                        left = db.scalar(pending)
+                        db.rollback()
+                        if not left:
                             break
-                    elapsed = time.perf_counter() - started
+                elapsed = time.perf_counter() - started
+                counts = dict(
+                    db.execute(
+                        select(GradeOutbox.state, func.count()).group_by(GradeOutbox.state)
+                    ).all()
+                )
+                delivered, failed = counts.get("delivered", 0), counts.get("failed", 0)
                 left = db.query(GradeOutbox).filter(GradeOutbox.state != "delivered").count()
+            tool_cpu = (process_cpu(worker.pid) if worker else time.process_time()) - cpu0
             parent.send("done")
             figures = parent.recv()
         finally:
@@ -248,6 +256,11 @@ def main() -> None:
             f"delivered {delivered}, failed {failed}, not delivered {left}, "
             f"in the LMS gradebook {in_lms}"
         )
+        where = "lti-tool worker and its job processes" if worker else "this process"
+        print(
+            f"CPU during the delivery: tool {tool_cpu:.1f} s ({where}), LMS peer "
+            f"{figures['cpu']:.1f} s; {os.cpu_count()} CPUs"
+        )
         report.figure("scores/s", delivered / elapsed, "/s")
         report.figure(
             f"time for {n} scores", elapsed, "s", f"< {GOAL_SECONDS:.0f} s",
@@ -255,7 +268,9 @@ def main() -> None:
         )  # fmt: skip
         report.figure("in the LMS gradebook", in_lms, f"of {n}", f"{n}", in_lms == n and not failed)
         report.figure("token requests", tokens, "", "1 per platform and scope set", tokens == 1)
-        report.finish(scores=n, latency_ms=args.latency_ms, parallel=args.parallel)
+        report.figure("tool CPU per score", tool_cpu * 1000 / n, "ms")
+        report.figure("LMS peer CPU per score", figures["cpu"] * 1000 / n, "ms")
+        report.finish(scores=n, latency_ms=args.latency_ms)
 
 
 if __name__ == "__main__":

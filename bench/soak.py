@@ -67,6 +67,7 @@ from common import (  # noqa: E402
     Engines,
     Report,
     add_engine_args,
+    descendants,
     describe,
     lti_tool,
     rss_kb,
@@ -75,7 +76,15 @@ from common import (  # noqa: E402
     tool_env,
     tree_rss_mb,
 )
-from launch import CLAIM, CLIENT_ID, DEPLOYMENT, KID, Platform, free_port  # noqa: E402
+from launch import (  # noqa: E402
+    CLAIM,
+    CLIENT_ID,
+    DEPLOYMENT,
+    KID,
+    Platform,
+    cpu_seconds,
+    free_port,
+)
 from quiz_burst import wait_up  # noqa: E402
 
 MODULE = "gp-informatika-smp"
@@ -182,11 +191,9 @@ class Run:
 
     def take_peserta(self) -> str | None:
         with self.lock:
-            return (
-                self.free_peserta.pop(random.randrange(len(self.free_peserta)))
-                if (self.free_peserta)
-                else None
-            )
+            if not self.free_peserta:
+                return None
+            return self.free_peserta.pop(random.randrange(len(self.free_peserta)))
 
     def give_back(self, sub: str) -> None:
         with self.lock:
@@ -689,6 +696,8 @@ def main() -> None:
             run.end = time.monotonic() + args.minutes * 60
             sampler = Sampler(run, proc.pid, worker.pid if worker else None, args.sample_seconds)
             sampler.start()
+            server = [proc.pid, *descendants(proc.pid)]
+            cpu0 = cpu_seconds(server)
             users = [
                 threading.Thread(target=user_loop, args=(run, mentors, "pengampu-1"), daemon=True)
                 for _ in range(args.clients)
@@ -697,6 +706,7 @@ def main() -> None:
                 u.start()
             for u in users:
                 u.join()
+            server_cpu = cpu_seconds(server) - cpu0
             sampler.stopped.set()
             sampler.join()
             sampler.take()
@@ -756,6 +766,14 @@ def main() -> None:
     report.figure("achieved rate", len(hits) / duration, "req/s", None, None, target=args.rate)
     report.figure("p50 (all requests)", percentile(all_p, 50), "ms")
     report.figure("p95 (all requests)", percentile(all_p, 95), "ms")
+    report.figure(
+        "server CPU",
+        server_cpu * 100 / duration,
+        "% of one core",
+        None,
+        None,
+        ms_per_request=round(server_cpu * 1000 / max(len(hits), 1), 2),
+    )
     report.figure("errors", len(errors), "", "0", not errors)
     resent = sum(run.resent.values())
     report.figure(

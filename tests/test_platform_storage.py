@@ -156,7 +156,8 @@ def test_the_state_read_back_from_the_platform_completes_the_launch(live_tool, l
     link = html.unescape(re.search(r'id="cookies-notice".*?href="([^"]+)"', first.text, re.S)[1])
     assert link.startswith(live_tool.url("/lti/login?")) and "lti_storage_target" not in link
     after = row_counts(live_tool.app)
-    assert after["user"] == before["user"] + 1 and after["lti_used_nonce"] == 1
+    in_db = 0 if live_tool.app.config.get("REDIS_URL") else 1  # make test-pg: in Redis
+    assert after["user"] == before["user"] + 1 and after["lti_used_nonce"] == in_db
 
     # the same values again: the nonce is spent
     again = _repost(live_tool, form, _values(login), live_tool.base_url)

@@ -68,7 +68,7 @@ def launches_logged(app) -> int:
 
 def test_the_stores_follow_redis_url(tmp_path, live_tool):
     (tmp_path / "plain").mkdir()
-    plain = build_app(tmp_path / "plain")
+    plain = build_app(tmp_path / "plain", REDIS_URL=None)  # also under make test-pg
     assert isinstance(plain.extensions["lti_nonces"], DbNonceStore)
     get_db(plain).engine.dispose()
     assert isinstance(live_tool.app.extensions["lti_nonces"], RedisNonceStore)

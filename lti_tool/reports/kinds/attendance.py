@@ -110,7 +110,7 @@ class Attendance(ReportKind):
                 select(MeetingRecord, Rombel.name)
                 .outerjoin(Rombel, Rombel.id == MeetingRecord.rombel_id)
                 .where(*held)
-                .order_by(MeetingRecord.held_on, MeetingRecord.key, Rombel.name)
+                .order_by(MeetingRecord.held_on, MeetingRecord.key, Rombel.name.nulls_first())
             ).all()
             for n, (r, rombel) in enumerate(records, start=1):
                 yield (

@@ -158,7 +158,7 @@ class Completion(ReportKind):
                 .select_from(covered)
                 .outerjoin(per_user, per_user.c.uid == covered.c.uid)
                 .group_by(covered.c.rombel)
-                .order_by(covered.c.rombel)
+                .order_by(covered.c.rombel.nulls_first())  # "(no rombel)" first, as on SQLite
             )
             everyone = [0, 0, 0]
             for rombel, n, total_done, full in rows:
