@@ -219,14 +219,22 @@ def save(
     attempt.saved_at = now
 
 
+def stored(value: Decimal) -> str:
+    """Points as kept in the attempt's 20-character column: partial credit such as 1/3
+    has endless digits (PostgreSQL refuses a longer value; SQLite kept it whole). The
+    percentage is computed from the unrounded points before this."""
+    text = f"{value.quantize(Decimal('0.0000001'), rounding=ROUND_HALF_UP):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def finish(db: Session, attempt: QuizAttempt, activity: Activity, how: str, now: datetime) -> None:
     """Grade the attempt with its saved answers and report the quiz grade."""
     graded = engine.grade(attempt.slots, attempt.answers or {})
     attempt.state = "finished"
     attempt.finished_by = how
     attempt.finished_at = min(now, attempt.deadline + GRACE) if attempt.deadline else now
-    attempt.points = str(graded.points)
-    attempt.max_points = str(graded.max_points)
+    attempt.points = stored(graded.points)
+    attempt.max_points = stored(graded.max_points)
     attempt.percent = str(graded.percent)
     attempt.fractions = [str(f) for f in graded.per_slot]
     db.flush()

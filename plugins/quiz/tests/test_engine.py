@@ -198,3 +198,15 @@ def test_mean_rounds_half_up():
     assert engine.combine([Decimal("70.00"), Decimal("70.01")], "mean") == Decimal(
         "70.01"
     )  # 70.005 -> 70.01
+
+
+def test_points_fit_the_attempt_column_with_endless_partial_credit():
+    from decimal import Decimal
+
+    from plugins.quiz.attempts import stored
+
+    assert stored(Decimal(8) / Decimal(3)) == "2.6666667"
+    assert stored(Decimal("10")) == "10"
+    assert stored(Decimal("2.50")) == "2.5"
+    assert stored(Decimal(0)) == "0"
+    assert len(stored(Decimal(200) / Decimal(3))) <= 20
