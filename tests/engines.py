@@ -1,5 +1,6 @@
-"""The engines the suite runs on: SQLite and a local folder by default; PostgreSQL,
-Redis and S3-compatible storage when these are set (`make test-pg`):
+"""The engines the suite runs on: SQLite and a local folder by default (each tmp_path's
+SQLite file a copy of one migrated once per session); PostgreSQL, Redis and
+S3-compatible storage when these are set (`make test-pg`):
 
 - `TEST_DATABASE_URL` (e.g. `postgresql+psycopg://postgres@127.0.0.1:5432/test`): each
   app `build_app` makes gets a database of its own, cloned (`CREATE DATABASE ...
@@ -23,7 +24,9 @@ import gc
 import itertools
 import os
 import queue
+import shutil
 import sys
+import tempfile
 import threading
 import time
 import weakref
@@ -104,7 +107,7 @@ def settings_for(tmp_path: Path) -> dict[str, Any]:
     """The settings that put an app built on `tmp_path` on the chosen engines (nothing
     with the defaults)."""
     if not active():
-        return {}
+        return _sqlite_copy(tmp_path)
     _drop_released()
     key = str(tmp_path)
     with _lock:
@@ -146,10 +149,11 @@ def adopt(app: Any, tmp_path: Path) -> None:
 def needs_migration(app: Any) -> bool:
     """False when the app's database is a clone of the migrated template (with the same
     activity plugins, whose branches the migrations include)."""
-    if not DATABASE:
-        return True
     url = str(app.config.get("DATABASE_URL") or "")
-    ours = any(url == r.settings.get("DATABASE_URL") for r in list(_by_path.values()))
+    if DATABASE:
+        ours = any(url == r.settings.get("DATABASE_URL") for r in list(_by_path.values()))
+    else:
+        ours = url in _sqlite["copies"]
     return not ours or _plugins_of(app) != _template.get("plugins")
 
 
@@ -207,6 +211,8 @@ def _janitor() -> None:
 
 @atexit.register
 def _drop_everything() -> None:
+    if _sqlite.get("dir"):
+        shutil.rmtree(_sqlite["dir"], ignore_errors=True)
     if not active():
         return
     if _services.get("janitor"):
@@ -224,6 +230,66 @@ def _drop_everything() -> None:
         _admin_execute(f'DROP DATABASE IF EXISTS "{_template["name"]}" WITH (FORCE)')
     if _services.get("server"):
         _services["server"].stop()
+
+
+# -- SQLite -------------------------------------------------------------------------------
+
+_sqlite: dict[str, Any] = {"copies": set()}
+
+
+def _sqlite_copy(tmp_path: Path) -> dict[str, Any]:
+    """`make test`: the tmp_path's SQLite file starts as a copy of one migrated once per
+    session (a file copy instead of running every migration for every test)."""
+    target = tmp_path / "tool.db"
+    url = f"sqlite:///{target}"
+    if not target.exists():
+        template = _sqlite.get("template") or _sqlite_template()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(template, target)
+        _sqlite["copies"].add(url)
+    return {"DATABASE_URL": url}
+
+
+def _sqlite_template() -> Path:
+    from sqlalchemy import text
+
+    from lti_tool.db import get_db
+    from lti_tool.migrate import upgrade
+
+    folder = _session_dir()
+    path = folder / "template.db"
+    app = _template_app(f"sqlite:///{path}", folder / "instance")
+    upgrade(app)
+    engine = get_db(app).engine
+    with engine.connect() as conn:  # everything in the main file: it alone is copied
+        conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        conn.execute(text("PRAGMA journal_mode=DELETE"))
+    engine.dispose()
+    _template["plugins"] = _plugins_of(app)
+    _sqlite["template"] = path
+    return path
+
+
+def _session_dir() -> Path:
+    """A folder for the templates, removed at the end of the session."""
+    if not _sqlite.get("dir"):
+        _sqlite["dir"] = Path(tempfile.mkdtemp(prefix="lti-tpl-"))
+    return _sqlite["dir"]
+
+
+def _template_app(url: str, instance: Path) -> Any:
+    from lti_tool import create_app
+    from lti_tool.config import TestingConfig
+    from tests.activity_types import TestGraded
+
+    settings = {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()}
+    settings.update(
+        DATABASE_URL=url,
+        SECRET_KEY="template",
+        EXTRA_ACTIVITY_TYPES=(TestGraded,),
+        INSTANCE_PATH=str(instance),
+    )
+    return create_app(settings)
 
 
 # -- PostgreSQL ---------------------------------------------------------------------------
@@ -278,24 +344,14 @@ def _clone() -> str:
 
 def _make_template() -> str:
     """A database migrated to heads, once per session; the clones start from it."""
-    from lti_tool import create_app
-    from lti_tool.config import TestingConfig
     from lti_tool.db import get_db
     from lti_tool.migrate import upgrade
-    from tests.activity_types import TestGraded
 
     _drop_leftovers()
     name = f"lti_tpl_{_PID}"
     _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     _admin_execute(f'CREATE DATABASE "{name}"')
-    settings = {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()}
-    settings.update(
-        DATABASE_URL=_url_of(name),
-        SECRET_KEY="template",
-        EXTRA_ACTIVITY_TYPES=(TestGraded,),
-        INSTANCE_PATH=str(Path(os.environ.get("TMPDIR", "/tmp")) / f"lti-tpl-{_PID}"),
-    )
-    app = create_app(settings)
+    app = _template_app(_url_of(name), _session_dir() / "instance-pg")
     upgrade(app)
     get_db(app).engine.dispose()  # a template must have no connections when cloned
     _template["plugins"] = _plugins_of(app)
