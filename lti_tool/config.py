@@ -126,7 +126,7 @@ class Config:
     # media-src besides the tool itself).
     CSP_FRAME_SRC: tuple[str, ...] = ("https://www.youtube-nocookie.com",)
     CSP_MEDIA_SRC: tuple[str, ...] = ("https:",)
-    # Rate limits (Flask-Limiter syntax, lti_tool/ratelimit.py): OIDC logins and
+    # Rate limits (`limits` syntax, lti_tool/ratelimit.py): OIDC logins and
     # launches per client IP, uploads (any multipart form) per user. Counted in
     # RATELIMIT_STORAGE_URI, else REDIS_URL, else in each process's memory. A whole
     # learning centre (up to 60 peserta at a TM session) may share one address.

@@ -127,3 +127,42 @@ def test_uploads_are_limited_per_user(limited):
 def test_limits_are_off_in_the_test_config(tmp_path):
     client = build_app(tmp_path).test_client()
     assert {client.get("/lti/login?iss=x").status_code for _ in range(80)} == {400}
+
+
+def test_unreachable_shared_storage_counts_in_memory(tmp_path):
+    """Redis away: requests are still counted (in this process), never refused for it."""
+    app = build_app(
+        tmp_path,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_LOGIN="2/minute",
+        RATELIMIT_STORAGE_URI="redis://127.0.0.1:9/0",  # nothing listens on port 9
+        REDIS_TIMEOUT=0.2,
+    )
+    assert app.extensions["lti_limiter"].shared
+    client = app.test_client()
+    assert [client.get("/lti/login?iss=x").status_code for _ in range(3)] == [400, 400, 429]
+
+
+def test_memory_counters_of_finished_windows_are_swept():
+    from limits import parse
+
+    from lti_tool.ratelimit import ProcessMemoryStorage
+
+    storage = ProcessMemoryStorage()
+    storage.timer.join(1)  # MemoryStorage's first timer, cancelled
+    storage.SWEEP_EVERY = 0.0
+    storage.incr("ip-a", expiry=0.05)
+    storage.incr("ip-b", expiry=60)
+    assert not storage.timer.is_alive()  # counting starts no expiry thread
+    assert set(storage.expirations) == {"ip-a", "ip-b"}
+    import time
+
+    time.sleep(0.06)
+    storage.incr("ip-c", expiry=60)  # the next count sweeps ip-a, never seen again
+    assert set(storage.expirations) == {"ip-b", "ip-c"}
+    assert storage.get("ip-b") == 1
+    limit = parse("1/minute")
+    from limits.strategies import FixedWindowRateLimiter
+
+    strategy = FixedWindowRateLimiter(ProcessMemoryStorage())
+    assert strategy.hit(limit, "s", "k") and not strategy.hit(limit, "s", "k")
