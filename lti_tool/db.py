@@ -78,6 +78,21 @@ def session() -> Session:
     return s
 
 
+def begin_write(db: Session) -> None:
+    """Take SQLite's write lock now (BEGIN IMMEDIATE) unless this transaction already
+    holds it. A transaction that reads before it writes (a SAVEPOINT starts a deferred
+    one) fails at its first write with "database is locked" when another connection
+    committed after its read: in WAL mode that snapshot conflict is reported at once,
+    the busy timeout does not wait it out. Taking the lock first makes the write wait
+    its turn instead. Nothing on other engines, whose row locks need no such care."""
+    conn = db.connection()
+    if conn.dialect.name != "sqlite":
+        return
+    raw = conn.connection.dbapi_connection
+    if raw is not None and not raw.in_transaction:
+        raw.execute("BEGIN IMMEDIATE")
+
+
 def _close_session(_exc: BaseException | None) -> None:
     s = g.pop("_db_session", None)
     if s is not None:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from lti_tool.db import begin_write
 from plugins.quiz import formats
 from plugins.quiz.formats.common import lazy_gettext as _l
 from plugins.quiz.models import QuizBank, QuizQuestion
@@ -179,6 +180,7 @@ def ensure_template_bank(db: Session, module, files_dir: Path, name: str) -> Qui
         return None
     path = files_dir / spec["file"]
     questions = parse_file(spec.get("format", "gift"), path.read_bytes())
+    begin_write(db)  # SQLite: the import reads before it writes (see begin_write)
     try:
         with db.begin_nested():
             import_questions(db, module.key, name, questions, title=spec["title"])
