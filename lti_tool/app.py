@@ -92,6 +92,9 @@ def create_app(config: Any = None) -> Flask:
     from lti_tool.uploads.tus import bp as uploads_bp
 
     app.register_blueprint(uploads_bp)  # resumable uploads (tus) for plugin forms
+    from lti_tool.exports.views import bp as exports_bp
+
+    app.register_blueprint(exports_bp)  # report files and certificate batches (jobs)
     for plugin in app.extensions["lti_activities"]:
         if plugin.blueprint is not None:
             app.register_blueprint(plugin.blueprint)

@@ -401,9 +401,9 @@ def serve(workers: int | None, threads: int | None) -> None:
 @click.command("cleanup")
 @with_appcontext
 def cleanup() -> None:
-    """Delete expired used-nonce records, deep-linking launch data and resumable
-    uploads; let each activity plugin do its housekeeping (e.g. finish quiz attempts
-    whose time is up)."""
+    """Delete expired used-nonce records, deep-linking launch data, resumable
+    uploads and export files (EXPORT_KEEP_DAYS); let each activity plugin do its
+    housekeeping (e.g. finish quiz attempts whose time is up)."""
     from lti_tool.db import utcnow
     from lti_tool.services.launches import purge_expired
 
@@ -414,6 +414,10 @@ def cleanup() -> None:
 
     for what, n in purge_uploads(db, current_app, utcnow()).items():
         click.echo(f"uploads: {what}: {n}")
+    from lti_tool.exports import purge_expired as purge_exports
+
+    for what, n in purge_exports(db, current_app, utcnow(), sweep=True).items():
+        click.echo(f"exports: {what}: {n}")
     for plugin in current_app.extensions["lti_activities"]:
         for what, n in plugin.housekeeping(db, utcnow()).items():
             click.echo(f"{plugin.name}: {what}: {n}")

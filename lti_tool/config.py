@@ -84,6 +84,10 @@ class Config:
     JOBS_QUEUE = "lti-tool"
     # How often `lti-tool worker` looks for due work in the database between jobs.
     JOBS_TICK_SECONDS = 10
+    # Report files and certificate batches made by jobs (lti_tool/exports): a file is
+    # kept this many days; a build that fails is retried this many times, with backoff.
+    EXPORT_KEEP_DAYS = 7
+    EXPORT_RETRIES = 2
 
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
     # Largest text field (and url-encoded form) kept in memory, and most fields and

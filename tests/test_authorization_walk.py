@@ -34,6 +34,7 @@ from sqlalchemy import text
 
 from lti_tool.db import get_db
 from tests.conftest import launch_as, make_browser
+from tests.exports_helpers import export_id_of, state_of, wait_for_export
 from tests.peer import DEFAULT_CONTEXT
 
 MODULE_KEY = "gp-pedagogik-a"
@@ -103,12 +104,15 @@ ACCESS: dict[str, dict[str, Any]] = {
     "certificates.mine": {"GET": PESERTA},
     "certificates.mine_pdf": {"GET": PESERTA},
     "certificates.klass": {"GET": STAFF},
-    "certificates.class_zip": {"GET": TEACH},
+    "certificates.class_zip": {"GET": TEACH, "POST": TEACH},
     "certificates.person": {"GET": TEACH},
     "certificates.person_pdf": {"GET": TEACH},
     "certificates.issue_all": {"POST": TEACH},
     "certificates.revoke": {"POST": TEACH},
     "certificates.reissue": {"POST": TEACH},
+    # files and batches made by jobs: only the person who asked (the walk's: the pengampu)
+    "exports.status": {"GET": ("pengampu",)},
+    "exports.download": {"GET": ("pengampu",)},
     # activity plugins
     "materi.download": {"GET": MEMBERS},
     "materi.uploaded_file": {"GET": MEMBERS},
@@ -161,7 +165,7 @@ ACCESS: dict[str, dict[str, Any]] = {
 # whole blueprints classified ahead of their routes (class reports being built)
 BLUEPRINT_ACCESS: dict[str, dict[str, Any]] = {
     "demo": {"GET": PUBLIC, "POST": PUBLIC},  # the demo LMS (DEMO only)
-    "rekap": {"GET": STAFF},
+    "rekap": {"GET": STAFF, "POST": STAFF},  # a post asks for a file (a job)
 }
 # requests that destroy what later requests use run last
 DESTRUCTIVE = {"tugas.delete", "forum.delete", "materi.delete_upload", "laporan.cancel"}
@@ -201,7 +205,7 @@ SUBS = {"peserta": "siti", "budi": "budi"}
 # URL parameters naming one person's work (the "other" pass swaps in budi's)
 OWNED = {"attempt_id", "file_id", "entry_id", "submission_id", "user_id", "post_id"}
 # URL parameters naming a record of course A (course B must never reach it)
-COURSE_DATA = OWNED | {"thread_id", "upload_id", "report_id", "launch_id"}
+COURSE_DATA = OWNED | {"thread_id", "upload_id", "report_id", "launch_id", "export_id"}
 
 
 @dataclass
@@ -381,6 +385,11 @@ def _staff_work(world: World) -> None:
     r = b.post(world.url(f"/c/{world.ctx['a']}/module/{MODULE_KEY}/laporan"), data={"week": "1"})
     rows = world.sql("SELECT id FROM staff_report")
     world.shared["report_id"] = rows[0][0] if rows else 0
+    # a recap file (made by a job, finished before the walk watches for writes)
+    r = b.post(world.url(f"/c/{world.ctx['a']}/module/{MODULE_KEY}/rekap/grades.csv"))
+    world.shared["export_id"] = export_id_of(r.url)
+    page = wait_for_export(world.tool.app, lambda: b.get(r.url).text)
+    assert state_of(page)[0] == "ready", state_of(page)
 
 
 # -- URL parameters ---------------------------------------------------------------------
@@ -609,6 +618,24 @@ def csrf_problems(world: World) -> list[str]:
     return problems
 
 
+def settle_jobs(world: World, timeout: float = 60) -> None:
+    """Let the jobs the walk's posts started (exports run by threads of the tool) end
+    before the next pass watches for writes. With RQ no worker runs them: nothing to
+    wait for."""
+    import time
+
+    from lti_tool.jobs import uses_rq
+
+    if uses_rq(world.tool.app):
+        return
+    deadline = time.monotonic() + timeout
+    active = "SELECT count(*) FROM export_file WHERE status IN ('queued', 'running')"
+    while world.sql(active)[0][0]:
+        assert time.monotonic() < deadline, "exports still running"
+        time.sleep(0.05)
+    time.sleep(0.2)  # the last job's housekeeping after its row was marked
+
+
 def test_every_route_in_every_role(live_tool, lms, monkeypatch):
     world = build_world(live_tool, lms)
     probes, unknown = plan(world, live_tool.app)
@@ -624,6 +651,7 @@ def test_every_route_in_every_role(live_tool, lms, monkeypatch):
     roles = {p.role for p in probes}
     assert roles == {*ALL_ROLES} and len(probes) > 500
     assert accepted > 30  # the posts carried valid tokens: authorization answered them
+    settle_jobs(world)
     assert csrf_problems(world) == []
     # the walk sees a leak: pretend the module page were for staff only, and the
     # learning plan's form for nobody (a peserta's save is then a write it may not do)

@@ -20,10 +20,11 @@ from sqlalchemy import func, select
 
 from lti_tool.certificates import numbers, pdf, service
 from lti_tool.db import get_db
-from lti_tool.models import Certificate, Context, CourseInstance, User
+from lti_tool.models import Certificate, Context, CourseInstance, ExportFile, User
 from lti_tool.services import roster, scores
 from lti_tool.services.instances import instance_for
 from tests.conftest import add_member, launch_as, make_browser, open_a_form
+from tests.exports_helpers import export_id_of, fetch_export, state_of, wait_for_export
 from tests.peer.constants import CLAIM_LIS
 
 MODULE = "/course/gp-pedagogik-a"
@@ -375,7 +376,10 @@ def test_revoke_and_reissue_show_on_the_verification_page(live_tool, lms):
 def test_the_class_zip_holds_exactly_the_passing_peserta(live_tool, lms):
     browsers, base, _ids = _setup(live_tool, lms)
     p1 = browsers["p1"]
-    r = p1.get(base + "/sertifikat/kelas.zip")
+    page = p1.get(base + "/sertifikat/kelas")
+    assert _rows(live_tool.app) == 0  # looking does not issue
+    # the ZIP is made by a job: the button posts, the status page links the file
+    r = fetch_export(live_tool.app, p1, p1.post(base + "/sertifikat/kelas.zip"))
     assert r.status_code == 200 and r.headers["Content-Type"] == "application/zip"
     assert r.headers["Content-Disposition"].startswith("attachment; filename=sttpp-gp-pedagogik-a")
     archive = zipfile.ZipFile(io.BytesIO(r.content))
@@ -391,14 +395,23 @@ def test_the_class_zip_holds_exactly_the_passing_peserta(live_tool, lms):
     # The mentor's rombel only, read-only; a peserta none of it.
     rombel = re.search(r'<option value="(\d+)"', page.text).group(1)
     only = zipfile.ZipFile(
-        io.BytesIO(p1.get(base + f"/sertifikat/kelas.zip?rombel={rombel}").content)
+        io.BytesIO(
+            fetch_export(
+                live_tool.app, p1, p1.post(base + f"/sertifikat/kelas.zip?rombel={rombel}")
+            ).content
+        )
     )
     assert [n.split("-sttpp-")[0] for n in only.namelist()] == ["sttpp-siti-rahayu"]
     mentor = browsers["mentor"].get(base + "/sertifikat/kelas")
     assert mentor.status_code == 200 and "Siti Rahayu" in mentor.text and "Ani" not in mentor.text
     assert "kelas.zip" not in mentor.text and "/terbitkan" not in mentor.text
     assert browsers["mentor"].get(base + "/sertifikat/kelas.zip").status_code == 403
+    browsers["mentor"].get(base + "/rekap")  # a page with a form: the next post has a token
+    assert browsers["mentor"].post(base + "/sertifikat/kelas.zip").status_code == 403
     assert browsers["siti"].get(base + "/sertifikat/kelas").status_code == 403
+    # another member of staff does not get the pengampu's files
+    zip_status = re.search(r'href="(/c/\d+/ekspor/\d+)"', p1.get(base + "/sertifikat/kelas").text)
+    assert browsers["mentor"].get(live_tool.url(zip_status.group(1))).status_code == 404
 
 
 def _number_in(text: bytes) -> str:
@@ -419,11 +432,18 @@ def test_issue_all_and_another_courses_certificates(live_tool, lms):
         db.commit()
     p1 = browsers["p1"]
     p1.get(base + "/sertifikat/kelas")
-    r = p1.post(base + "/sertifikat/kelas/terbitkan")
-    assert "issued=2" in r.url
+    assert _issued(live_tool.app, p1, p1.post(base + "/sertifikat/kelas/terbitkan")) == 2
     page = p1.get(base + "/sertifikat/kelas")
     assert foreign not in page.text and "Eka" not in page.text
     assert len(set(re.findall(r"STTPP/\d{4}/\d{5,}-[0-9A-Z]{5}", page.text))) == 2
     assert p1.get(base + f"/sertifikat/kelas/{eka.id}").status_code == 404
-    assert p1.post(base + "/sertifikat/kelas/terbitkan").url.endswith("issued=0")
+    assert _issued(live_tool.app, p1, p1.post(base + "/sertifikat/kelas/terbitkan")) == 0
     assert _rows(live_tool.app) == 3
+
+
+def _issued(app, browser, response) -> int:
+    """How many certificates the "issue to all" job behind `response` issued."""
+    page = wait_for_export(app, lambda: browser.get(response.url).text)
+    assert state_of(page) == ("ready", "")
+    with get_db(app).sessionmaker() as db:
+        return db.get(ExportFile, export_id_of(response.url)).result["issued"]

@@ -2,7 +2,8 @@
 filters (rombel, mentor, dates; bad values refused with a message), a mentor narrowed
 to their own rombel, another course's data never showing, the streamed grade recap
 equal to `scores.finals` for every peserta, CSV and XLSX files that read back, the
-pages through real launches (peserta refused), and `lti-tool reports export`."""
+pages and their files (made by the job queue) through real launches (peserta
+refused), and `lti-tool reports export`."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ from lti_tool.reports.base import FilterError, Filters, kinds, parse_filters
 from lti_tool.reports.gradecalc import GradeStream
 from lti_tool.services import meetings, roster, scores
 from lti_tool.services.instances import instance_for
-from tests.conftest import add_member, launch_as, make_browser
+from tests.conftest import add_member, launch_as, make_browser, open_a_form
+from tests.exports_helpers import fetch_export
 
 MODULE = "gp-pedagogik-a"
 D = Decimal
@@ -651,13 +653,14 @@ def test_pages_and_downloads_by_role(live_tool, lms, monkeypatch):
     # a mentor: their rombel only, on screen and in both files
     page = mentor.get(base + "/grades")
     assert page.status_code == 200 and "Siti" in page.text and "Budi" not in page.text
-    data = mentor.get(base + "/grades.csv")
+    # the files are made by a job: the button posts, the status page links the file
+    data = fetch_export(live_tool.app, mentor, mentor.post(base + "/grades.csv"))
     assert data.status_code == 200 and data.headers["Content-Type"].startswith("text/csv")
     assert "attachment" in data.headers["Content-Disposition"]
     assert "Siti" in data.content.decode("utf-8-sig") and "Budi" not in data.content.decode(
         "utf-8-sig"
     )
-    xlsx = mentor.get(base + "/logins.xlsx")
+    xlsx = fetch_export(live_tool.app, mentor, mentor.post(base + "/logins.xlsx"))
     assert xlsx.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(xlsx.content), read_only=True)
     names = [r[0] for r in book.worksheets[0].iter_rows(min_row=2, values_only=True)]
@@ -668,6 +671,7 @@ def test_pages_and_downloads_by_role(live_tool, lms, monkeypatch):
     assert bad.status_code == 400 and 'role="alert"' in bad.text
     assert admin.get(base + "/grades.xlsx?to=2026-13-01").status_code == 400
     assert mentor.get(base + "/grades.csv?rombel=999999").status_code == 400
+    assert mentor.post(base + "/grades.csv?rombel=999999").status_code == 400
     assert admin.get(base + "/nothing").status_code == 404
     # pages of rows
     import lti_tool.web.rekap as rekap_view
@@ -681,6 +685,9 @@ def test_pages_and_downloads_by_role(live_tool, lms, monkeypatch):
     for path in ("", "/grades", "/grades.csv", "/grades.xlsx"):
         assert siti.get(base + path).status_code == 403
         assert budi.get(base + path).status_code == 403
+    open_a_form(siti, live_tool, f"/c/{ctx}")
+    for path in ("/grades.csv", "/grades.xlsx"):
+        assert siti.post(base + path).status_code == 403
 
 
 # -- the command line -------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from lti_tool.models.biodata import Biodata
 from lti_tool.models.certificates import Certificate
 from lti_tool.models.completion import ActivityCompletion
 from lti_tool.models.course import Activity, CourseBlock, CourseModule
+from lti_tool.models.exports import ExportFile
 from lti_tool.models.grades import ActivityScore, GradeOutbox, LineItem
 from lti_tool.models.instance import CourseInstance, DueOverride
 from lti_tool.models.keys import ToolKey
@@ -32,6 +33,7 @@ __all__ = [
     "CourseModule",
     "Deployment",
     "DueOverride",
+    "ExportFile",
     "GradeOutbox",
     "LaunchData",
     "LineItem",

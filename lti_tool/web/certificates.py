@@ -4,15 +4,14 @@ verification page.
 A peserta who passed downloads their certificate (issued on first download); anyone
 else gets a page saying what is missing, never a PDF, and nothing is written.
 Pengampu and admin see the whole class, issue to all, revoke, re-issue and download
-the class as a ZIP; a mentor sees the list of their own rombel, read-only.
+the class as a ZIP (issuing to all and the ZIP are jobs: lti_tool/exports); a mentor
+sees the list of their own rombel, read-only.
 `/verify/<number>` needs no login: it says whether a number is a valid certificate
 and shows only what the certificate shows.
 """
 
 from __future__ import annotations
 
-import tempfile
-import zipfile
 from pathlib import Path
 
 from flask import (
@@ -24,11 +23,12 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from lti_tool import exports
 from lti_tool.certificates import numbers, pdf, service
 from lti_tool.db import session as db_session
 from lti_tool.i18n import use_locale
@@ -213,6 +213,9 @@ def klass(ctx: int, module_key: str):
         issued=sum(1 for r in rows if r["cert"]),
         can_edit=g.role in EDITORS,
         problems=_template_problems() if g.role in EDITORS else [],
+        exports=exports.recent(db, inst, g.viewer.user_id, (exports.CERT_ZIP, exports.CERT_ISSUE))
+        if g.role in EDITORS
+        else [],
         done=request.args.get("issued"),
         saved=request.args.get("saved"),
         error=ERRORS.get(request.args.get("error", "")),
@@ -224,62 +227,62 @@ def klass(ctx: int, module_key: str):
 @bp.post("/c/<int:ctx>/module/<module_key>/sertifikat/kelas/terbitkan")
 @course_access
 def issue_all(ctx: int, module_key: str):
+    """Issue to every peserta who passes: a job (a large class takes a while); the
+    answer is its status page."""
     inst = _editor(ctx, module_key)
-    db = db_session()
-    ids = [p.id for p in roster.peserta(db, inst)]
-    try:
-        issued = service.issue_all(db, inst, ids, template=template(), by=g.viewer.user_id)
-    except service.CertificateError as exc:
-        db.rollback()
-        return redirect(
-            url_for("certificates.klass", ctx=ctx, module_key=module_key, error=exc.code)
-        )
-    db.commit()
-    return redirect(
-        url_for("certificates.klass", ctx=ctx, module_key=module_key, issued=len(issued))
+    row = exports.request_export(
+        db_session(),
+        inst=inst,
+        user_id=g.viewer.user_id,
+        kind=exports.CERT_ISSUE,
+        params={"locale": _locale()},
     )
+    return redirect(url_for("exports.status", ctx=ctx, export_id=row.id), code=303)
 
 
-@bp.get("/c/<int:ctx>/module/<module_key>/sertifikat/kelas.zip")
+def _locale() -> str | None:
+    locale = get_locale()
+    return locale.language if locale else None
+
+
+@bp.route("/c/<int:ctx>/module/<module_key>/sertifikat/kelas.zip", methods=["GET", "POST"])
 @course_access
 def class_zip(ctx: int, module_key: str):
-    """Every passing peserta's certificate (issued now where missing), as one ZIP written
-    to a temporary file, one PDF at a time."""
+    """Every passing peserta's certificate (issued now where missing; one rombel with
+    ?rombel=) as one ZIP, made by a job. GET: the page with the button (old links);
+    POST: ask for it, answered with its status page."""
     inst = _editor(ctx, module_key)
     db = db_session()
-    people, chosen = _rombel_filter(db, inst, roster.peserta(db, inst))
-    ids = [p.id for p in people]
-    try:
-        service.issue_all(db, inst, ids, template=template(), by=g.viewer.user_id)
-    except service.CertificateError as exc:
-        db.rollback()
-        return redirect(
-            url_for("certificates.klass", ctx=ctx, module_key=module_key, error=exc.code)
-        )
-    db.commit()
-    standings = service.standings(db, inst, ids)
-    history = service.certificates(db, inst, ids)
-    chosen_certs = [
-        c for p in people if standings[p.id].eligible for c in history.get(p.id, []) if c.active
-    ]
-    if not chosen_certs:
-        return redirect(
-            url_for("certificates.klass", ctx=ctx, module_key=module_key, error="none_eligible")
-        )
-    spool = tempfile.TemporaryFile()  # noqa: SIM115 (send_file closes it after sending)
-    with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as archive:
-        for cert in chosen_certs:
-            archive.writestr(pdf_name(cert), render_pdf(cert))
-    spool.seek(0)
-    name = f"sttpp-{slug(module_key)}-{slug(g.context.title or str(ctx), 40)}"
+    raw = request.args.get("rombel", "")
+    chosen = int(raw) if raw.isdigit() and len(raw) < 10 else None  # the roster is the job's
+    group = None
     if chosen is not None:
         group = next((r for r in roster.rombels(db, inst) if r.id == chosen), None)
-        name += f"-{slug(group.name, 30)}" if group else ""
-    response = send_file(
-        spool, mimetype="application/zip", as_attachment=True, download_name=f"{name}.zip"
+    if request.method == "GET":
+        return render_template(
+            "course/export_request.html",
+            title=_l("Certificates of the class (ZIP)"),
+            action=url_for("certificates.class_zip", ctx=ctx, module_key=module_key, rombel=chosen),
+            back=url_for("certificates.klass", ctx=ctx, module_key=module_key, rombel=chosen),
+            back_label=_l("Back to the certificates"),
+            exports=exports.recent(db, inst, g.viewer.user_id, (exports.CERT_ZIP,)),
+            inst=inst,
+            module=inst.module,
+            viewer=g.viewer,
+            context=g.context,
+        )
+    name = f"sttpp-{slug(module_key)}-{slug(g.context.title or str(ctx), 40)}"
+    name += f"-{slug(group.name, 30)}" if group else ""
+    row = exports.request_export(
+        db,
+        inst=inst,
+        user_id=g.viewer.user_id,
+        kind=exports.CERT_ZIP,
+        fmt="zip",
+        filename=f"{name}.zip",
+        params={"rombel": chosen, "locale": _locale()},
     )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return redirect(url_for("exports.status", ctx=ctx, export_id=row.id), code=303)
 
 
 def _person(db, inst, user_id: int):

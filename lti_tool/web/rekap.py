@@ -3,27 +3,27 @@
 Pengampu and admin kelas see the whole class; a mentor sees the peserta of their own
 rombel only (the server narrows every query, downloads included); peserta are refused.
 The screen shows one table of a report at a time, 100 rows a page; a download holds
-every table, streamed (CSV) or written row by row to a temporary file (XLSX).
+every table and is made by a job (lti_tool/exports), never inside the request: the
+CSV and XLSX buttons post, and the answer is a page that shows when the file is ready.
 """
 
 from __future__ import annotations
 
-import tempfile
-
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     g,
+    redirect,
     render_template,
     request,
-    send_file,
-    stream_with_context,
+    url_for,
 )
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 
+from lti_tool import exports
 from lti_tool.db import session as db_session
 from lti_tool.db import utcnow
 from lti_tool.models import Context, CourseInstance, CourseModule, User
@@ -38,6 +38,7 @@ from lti_tool.web.views import _instance
 
 bp = Blueprint("rekap", __name__)
 PAGE_SIZE = 100
+FORMATS = {"csv": "CSV", "xlsx": "Excel (XLSX)"}
 
 
 def _indonesian() -> bool:
@@ -88,6 +89,7 @@ def index(ctx: int, module_key: str):
         module=inst.module,
         kinds=available,
         modules=_modules(db, ctx),
+        exports=exports.recent(db, inst, g.viewer.user_id, (exports.REKAP,)),
         viewer=g.viewer,
         context=g.context,
     )
@@ -133,6 +135,7 @@ def show(ctx: int, module_key: str, kind_name: str):
         "groups": groups,
         "mentors": mentors,
         "args": request.args,
+        "exports": exports.recent(db, inst, g.viewer.user_id, (exports.REKAP,)),
         "viewer": g.viewer,
         "context": g.context,
     }
@@ -167,6 +170,9 @@ def show(ctx: int, module_key: str, kind_name: str):
 
 
 def _download(ctx: int, module_key: str, kind_name: str, extension: str):
+    """GET: a page with the button that asks for the file (old links land here).
+    POST: the file is made by a job (lti_tool/exports); the answer is its status page.
+    Filters come from the URL's query either way, checked here and again by the job."""
     inst, kind = _open(ctx, module_key, kind_name)
     db = db_session()
     try:
@@ -174,37 +180,56 @@ def _download(ctx: int, module_key: str, kind_name: str, extension: str):
     except FilterError as exc:
         message = " ".join(str(m) for m in exc.messages)
         return render_template("error.html", title=message, message=message, code=400), 400
+    query = filters.query_args()
+    here = url_for(
+        f"rekap.{extension}_file", ctx=ctx, module_key=module_key, kind_name=kind.name, **query
+    )
+    if request.method == "GET":
+        return render_template(
+            "course/export_request.html",
+            title=f"{kind.title} · {FORMATS[extension]}",
+            action=here,
+            back=url_for(
+                "rekap.show", ctx=ctx, module_key=module_key, kind_name=kind.name, **query
+            ),
+            back_label=_("Back to the recap"),
+            exports=exports.recent(db, inst, g.viewer.user_id, (exports.REKAP,)),
+            inst=inst,
+            module=inst.module,
+            viewer=g.viewer,
+            context=g.context,
+        )
     context = db.get(Context, ctx)
     title = (context.title if context else None) or g.context.title or ""
     name = writers.filename(
         kind.name, inst.module_key, title, today_in(inst.timezone, utcnow()), extension
     )
-    tables = kind.tables(db, inst, filters)
-    if extension == "csv":
-        body = writers.csv_chunks(tables, timezone=inst.timezone, indonesian=_indonesian())
-        response = Response(stream_with_context(body), mimetype=writers.CSV_TYPE)
-    else:
-        # An unnamed temporary file: gone from the disk once sent (or on any failure).
-        handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 (send_file closes it)
-        try:
-            writers.write_xlsx(tables, handle, timezone=inst.timezone, tmpdir=tempfile.gettempdir())
-            handle.seek(0)
-        except BaseException:
-            handle.close()
-            raise
-        response = send_file(handle, mimetype=writers.XLSX_TYPE, max_age=0)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "private, no-store"  # personal data
-    return response
+    locale = get_locale()
+    row = exports.request_export(
+        db,
+        inst=inst,
+        user_id=g.viewer.user_id,
+        kind=exports.REKAP,
+        report=kind.name,
+        fmt=extension,
+        filename=name,
+        params={
+            "filters": query,
+            "only_mentor": _only_mentor(),
+            "locale": locale.language if locale else None,
+            "indonesian": _indonesian(),
+        },
+    )
+    return redirect(url_for("exports.status", ctx=ctx, export_id=row.id), code=303)
 
 
-@bp.get("/c/<int:ctx>/module/<module_key>/rekap/<kind_name>.csv")
+@bp.route("/c/<int:ctx>/module/<module_key>/rekap/<kind_name>.csv", methods=["GET", "POST"])
 @course_access
 def csv_file(ctx: int, module_key: str, kind_name: str):
     return _download(ctx, module_key, kind_name, "csv")
 
 
-@bp.get("/c/<int:ctx>/module/<module_key>/rekap/<kind_name>.xlsx")
+@bp.route("/c/<int:ctx>/module/<module_key>/rekap/<kind_name>.xlsx", methods=["GET", "POST"])
 @course_access
 def xlsx_file(ctx: int, module_key: str, kind_name: str):
     return _download(ctx, module_key, kind_name, "xlsx")
