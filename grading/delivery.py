@@ -14,6 +14,7 @@ or created; its label and maximum follow the template.
 from __future__ import annotations
 
 import email.utils
+import json
 import logging
 import random
 import threading
@@ -26,8 +27,12 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+from requests.cookies import RequestsCookieJar, merge_cookies
+from requests.sessions import merge_setting
+from requests.structures import CaseInsensitiveDict
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lti_tool.db import utcnow
 from lti_tool.lti.service_connector import ToolServiceConnector, forget_token
@@ -118,6 +123,9 @@ class Client:
         self.scopes = sorted(set(scopes))
         # Threads posting in parallel share one token: one fetch, one refresh.
         self._lock = threading.Lock()
+        # What Session.request would work out for every score (proxies and CA bundle
+        # from the environment, the session's timeout), once per LMS origin.
+        self._send_settings: dict[str, dict[str, Any]] = {}
 
     def _token(self) -> str:
         with self._lock:
@@ -153,6 +161,56 @@ class Client:
                 continue
             return self._check(resp)
         return self._check(resp)
+
+    def post_score(self, url: str, body: dict) -> requests.Response:
+        """POST one score (the hot path of a delivery): what `call` does, without
+        requests' per-call look-ups of the environment (proxies, netrc, CA bundle: done
+        once per origin) that cost as much CPU as the post itself."""
+        try:
+            data = json.dumps(body, allow_nan=False).encode("utf-8")
+        except ValueError as exc:  # as requests' InvalidJSONError, a RequestException
+            raise RetryLaterError(None, f"InvalidJSONError: {exc}") from exc
+        settings = self._settings(url)
+        http = self.http
+        # The session's cookies (a load balancer's, say), as Session.request sends them.
+        jar = merge_cookies(RequestsCookieJar(), http.cookies) if len(http.cookies) else None
+        for attempt in (1, 2):
+            used = self._token()
+            prep = requests.PreparedRequest()
+            prep.prepare(
+                method="POST",
+                url=url,
+                headers=merge_setting(
+                    {"Content-Type": SCORE_TYPE, "Authorization": f"Bearer {used}"},
+                    http.headers,
+                    dict_class=CaseInsensitiveDict,
+                ),
+                data=data,
+                cookies=jar,
+                hooks=http.hooks,
+            )
+            try:
+                resp = http.send(prep, **settings)
+            except requests.RequestException as exc:
+                raise RetryLaterError(None, f"{type(exc).__name__}: {exc}") from exc
+            if resp.status_code == 401 and attempt == 1:
+                self._expired(used)
+                continue
+            return self._check(resp)
+        return self._check(resp)
+
+    def _settings(self, url: str) -> dict[str, Any]:
+        """Session.send's keywords for `url`, as Session.request would pass them."""
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        settings = self._send_settings.get(origin)
+        if settings is None:
+            settings = self.http.merge_environment_settings(url, {}, None, None, None)
+            settings["allow_redirects"] = True
+            # TimeoutSession's default (a plain Session has none, as in `call`).
+            settings["timeout"] = getattr(self.http, "_timeout", None)
+            self._send_settings[origin] = settings
+        return settings
 
     @staticmethod
     def _check(resp: requests.Response) -> requests.Response:
@@ -280,6 +338,14 @@ def claim_batch(
     are locked with FOR UPDATE SKIP LOCKED, so concurrent workers claim disjoint
     batches without waiting for each other; SQLite serialises writers anyway, and the
     conditional update keeps a row from being claimed twice."""
+    return _claim(db, now, limit=limit, context_pk=context_pk)[0]
+
+
+def _claim(
+    db: Session, now: datetime, *, limit: int, context_pk: int | None
+) -> tuple[str | None, list[int]]:
+    """claim_batch, also returning the ids it tried to claim (a superset of the rows
+    the token holds: on SQLite another worker may have taken some of them first)."""
     db.execute(  # rows of a worker that died mid-delivery
         update(GradeOutbox)
         .where(GradeOutbox.state == "sending", GradeOutbox.claimed_at < now - claim_timeout())
@@ -295,14 +361,14 @@ def claim_batch(
         query = query.with_for_update(skip_locked=True)
     ids = list(db.scalars(query))
     if not ids:
-        return None
+        return None, []
     token = uuid.uuid4().hex
     db.execute(
         update(GradeOutbox)
         .where(GradeOutbox.id.in_(ids), GradeOutbox.state == "pending")
         .values(state="sending", claimed_at=now, claim=token)
     )
-    return token
+    return token, ids
 
 
 def deliver_due(
@@ -318,30 +384,52 @@ def deliver_due(
 ) -> Outcome:
     """Send the due outbox rows, oldest first: claim a batch in one statement, find
     the line items (in the database's thread), post the scores `parallel` at a time,
-    then settle the batch in one commit."""
+    then settle the batch in one commit. The database work is per batch, not per
+    row (a handful of statements for the batch's contexts, users and line items,
+    one UPDATE for the rows delivered), so it stays small next to the posts; pass
+    `clients` to keep the AGS clients (and their settings) over several batches."""
     now = now or utcnow()
     out = Outcome()
-    token = claim_batch(db, now, limit=limit, context_pk=context_pk)
+    token, ids = _claim(db, now, limit=limit, context_pk=context_pk)
     db.commit()
     if token is None:
         return out
+    mine = (GradeOutbox.id.in_(ids), GradeOutbox.claim == token)
+    # Counted now, committed with the line items below: a worker that dies while
+    # posting leaves the try counted, as before.
+    db.execute(
+        update(GradeOutbox)
+        .where(*mine)
+        .values(tries=GradeOutbox.tries + 1)
+        .execution_options(synchronize_session=False)
+    )
     rows = list(
-        db.scalars(select(GradeOutbox).where(GradeOutbox.claim == token).order_by(GradeOutbox.id))
+        db.scalars(
+            select(GradeOutbox)
+            .where(*mine)
+            .order_by(GradeOutbox.id)
+            .execution_options(populate_existing=True)  # tries as just counted
+        )
     )
     users = {
         u.id: u for u in db.scalars(select(User).where(User.id.in_({r.user_id for r in rows})))
     }
     clients = {} if clients is None else clients
+    # Looked up once per batch (and held here: the session's identity map is weak).
+    targets = {pk: _client_for(db, pk, key, http, clients) for pk in {r.context_pk for r in rows}}
     lineitems: dict[tuple[int, str], str] = {}
     jobs = []
     for row in rows:
-        row.tries += 1  # stays claimed (state, claimed_at) until settled below
+        target = targets[row.context_pk]
+        if isinstance(target, RefusedError):
+            _settle_error(db, row, target, out, now)
+            continue
+        context, client = target
         try:
-            context, client = _client_for(db, row, key, http, clients)
             cache_key = (row.context_pk, row.resource_id)
             url = lineitems.get(cache_key)
             if url is None:
-                url = lineitems[cache_key] = _lineitem_url(db, client, context, row)
+                url = lineitems[cache_key] = scores_url(_lineitem_url(db, client, context, row))
             jobs.append((row, client, url, score_body(row, users[row.user_id])))
         except (RetryLaterError, RefusedError) as exc:
             _settle_error(db, row, exc, out, now)
@@ -350,7 +438,7 @@ def deliver_due(
     def post(job):
         _row, client, url, body = job
         try:
-            client.call("POST", scores_url(url), json=body, headers={"Content-Type": SCORE_TYPE})
+            client.post_score(url, body)
         except (RetryLaterError, RefusedError) as exc:
             return exc
         return None
@@ -360,23 +448,46 @@ def deliver_due(
             results = list(pool.map(post, jobs))
     else:
         results = [post(job) for job in jobs]
+    delivered = []
     for (row, _client, _url, _body), exc in zip(jobs, results, strict=True):
         if exc is None:
-            row.claimed_at, row.claim = None, None
-            row.state, row.delivered_at = "delivered", now
-            row.last_status, row.last_error = 200, None
-            out.delivered += 1
+            delivered.append(row)
         else:
             _settle_error(db, row, exc, out, now, posted=True)
+    if delivered:  # one statement for the batch, not one per row
+        settled = {
+            "state": "delivered",
+            "delivered_at": now,
+            "claimed_at": None,
+            "claim": None,
+            "last_status": 200,
+            "last_error": None,
+        }
+        db.execute(
+            update(GradeOutbox)
+            .where(GradeOutbox.id.in_([row.id for row in delivered]))
+            .values(**settled)
+            .execution_options(synchronize_session=False)
+        )
+        for row in delivered:  # the loaded rows say what the database now holds
+            for name, value in settled.items():
+                set_committed_value(row, name, value)
+        out.delivered += len(delivered)
     db.commit()
     return out
 
 
-def _client_for(db: Session, row: GradeOutbox, key, http, clients) -> tuple[Context, Client]:
-    context = db.get(Context, row.context_pk)
-    platform = db.get(Platform, context.platform_id) if context.platform_id else None
+def _client_for(
+    db: Session, context_pk: int, key, http, clients
+) -> tuple[Context, Client] | RefusedError:
+    """A context's AGS client (one per platform and scope set), or why there is none."""
+    context = db.get(Context, context_pk)
+    platform = None
+    if context is not None and context.platform_id:
+        # Its deployments (loaded eagerly by default) are not needed to post.
+        platform = db.get(Platform, context.platform_id, options=[lazyload(Platform.deployments)])
     if platform is None or not platform.is_active:
-        raise RefusedError(None, "the course's LMS registration is missing or not active")
+        return RefusedError(None, "the course's LMS registration is missing or not active")
     ags = (context.services or {}).get("ags") or {}
     scopes = tuple(sorted(ags.get("scope") or [SCOPE_LINEITEM, SCOPE_SCORE]))
     client = clients.get((platform.id, scopes))

@@ -108,12 +108,15 @@ def deliver_outbox() -> dict[str, int]:
     if client is not None:
         client.delete(_lock_key(app))  # commits from now on ask for the next job
     db = session()
+    # Made once for the whole run, not per batch: the signing key, the HTTP session
+    # (and its pooled connections) and the AGS clients (their token and settings).
     key = app.extensions["lti_registry"].signing_key(db)
+    http = http_session()
     totals = {"delivered": 0, "retried": 0, "failed": 0, "superseded": 0}
     started = time.monotonic()
     clients: dict = {}  # one AGS token per platform for the whole run
     while True:
-        out = deliver_due(db, key, http_session(), clients=clients)
+        out = deliver_due(db, key, http, clients=clients)
         for name in totals:
             totals[name] += getattr(out, name)
         if out.retried or not (out.delivered + out.failed + out.superseded):
