@@ -52,11 +52,13 @@ axe:
 	  npm install --no-save --no-audit --no-fund --silent --prefix .cache/axe axe-core@$(AXE_VERSION) \
 	  || echo "axe-core could not be installed (npm missing?): the E2E accessibility checks will fail"
 
-## make test: lint, then the whole suite.
+## make test: lint, then the whole suite, in TEST_WORKERS processes (pytest-xdist: the
+## tests mostly wait on servers and sockets, so three processes fit two cores).
+TEST_WORKERS ?= 3
 test: install-dev browser axe
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 ## make test-pg: the same suite (but the browser tests, which `make test` runs) on
 ## PostgreSQL, Redis and S3-compatible storage (moto's
@@ -67,7 +69,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 .PHONY: test-pg
 test-pg: install-dev browser axe
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) TEST_STORAGE_URL=s3 \
-	  $(BIN)/pytest -m "not e2e"
+	  $(BIN)/pytest -n $(TEST_WORKERS) -m "not e2e"
 
 lint: install-dev
 	$(BIN)/ruff check .

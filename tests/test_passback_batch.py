@@ -166,3 +166,47 @@ def test_a_course_whose_registration_is_not_active_fails_beside_a_delivered_one(
         rows = list(session().scalars(select(GradeOutbox).where(GradeOutbox.context_pk == paused)))
     assert {(r.state, r.claim) for r in rows} == {("failed", None)}
     assert all("not active" in r.last_error for r in rows)
+
+
+@pytest.mark.parametrize("with_redis", [True, False])
+def test_an_access_token_is_shared_through_redis_across_processes(tmp_path, with_redis):
+    """Each RQ job runs in a child process: the token it fetched is in Redis for the
+    next one (the process cache is emptied between the two deliveries, as a new child
+    starts with it empty). Without Redis a new process asks for a token again."""
+    from contextlib import ExitStack, contextmanager
+
+    from tests.conftest import CLIENT_ID, DEPLOYMENT_ID, build_app, served
+    from tests.peer import TestPlatform
+    from tests.redis_helpers import private_redis
+
+    with ExitStack() as stack:
+        settings = {"REDIS_URL": None, "JOBS_BACKEND": "inline", "GRADES_WORKER": "off"}
+        if with_redis:
+            server = stack.enter_context(contextmanager(private_redis)())
+            settings["REDIS_URL"] = server.url(3)
+        tool = stack.enter_context(served(build_app(tmp_path, **settings)))
+        lms = stack.enter_context(TestPlatform())
+        lms.register_tool(tool.base_url, client_id=CLIENT_ID, deployment_ids=[DEPLOYMENT_ID])
+        app = tool.app
+        with app.app_context():
+            add_platform(
+                session(),
+                name="Peer LMS",
+                issuer=lms.issuer,
+                client_id=CLIENT_ID,
+                auth_login_url=lms.auth_url,
+                auth_token_url=lms.token_url,
+                key_set_url=lms.jwks_url,
+                deployment_ids=[DEPLOYMENT_ID],
+            )
+            session().commit()
+        ctx = _course(app, lms, COURSE, 4)
+        subs = [f"{COURSE}-{i}" for i in range(4)]
+        _queue(app, ctx, subs[:2], 70)
+        assert _deliver_counting(app)[0].delivered == 2
+        forget_tokens()  # another process
+        _queue(app, ctx, subs[2:], 80)
+        assert _deliver_counting(app)[0].delivered == 2
+        assert lms.token_requests.count_for(ok=True) == (1 if with_redis else 2)
+        if with_redis:
+            assert server.client(3).keys("*ags-token:*")
