@@ -21,12 +21,14 @@ computed, not when the module loads: web workers that never show it do not pay f
 from __future__ import annotations
 
 import math
+from array import array
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import islice
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from grading.formulas import aggregate, quantize
@@ -51,11 +53,72 @@ class Pair:
     final: Decimal
 
 
+class Pairs(Sequence[Pair]):
+    """A list of pairs kept as arrays: the user id and, for each score, its place in a
+    table of the distinct Decimals (a class shares a few thousand). 16 bytes a pair
+    instead of about 100 for `Pair` objects and their ids: a class of 100,000 stays
+    small; `Pair`s are made as they are read."""
+
+    __slots__ = ("_final", "_ids", "_initial", "_place", "_values")
+
+    def __init__(self, items: Iterable[Pair] = ()) -> None:
+        self._ids = array("q")
+        self._initial = array("I")
+        self._final = array("I")
+        self._values: list[Decimal] = []
+        self._place: dict[int, int] = {}  # id() of a Decimal -> its place (kept alive)
+        for p in items:
+            self.add(p.user_id, p.initial, p.final)
+
+    def _slot(self, value: Decimal) -> int:
+        place = self._place.get(id(value))
+        if place is None:
+            place = self._place[id(value)] = len(self._values)
+            self._values.append(value)
+        return place
+
+    def add(self, user_id: int, initial: Decimal, final: Decimal) -> None:
+        self._ids.append(user_id)
+        self._initial.append(self._slot(initial))
+        self._final.append(self._slot(final))
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        values = self._values
+        return Pair(self._ids[index], values[self._initial[index]], values[self._final[index]])
+
+    def __iter__(self) -> Iterator[Pair]:
+        values = self._values
+        for uid, i, f in zip(self._ids, self._initial, self._final, strict=True):
+            yield Pair(uid, values[i], values[f])
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (Pairs, list, tuple)):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a list
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+
 def _rows(db: Session, statement):
     """Rows straight from the database cursor (Core): the ORM would first build all
-    rows of a 100,000-peserta class in memory. Pending changes are flushed first."""
+    rows of a 100,000-peserta class in memory. Pending changes are flushed first.
+    Fetched in batches (PostgreSQL: a server-side cursor; its default cursor would
+    hold every row in the client at once)."""
     db.flush()
-    return db.connection().execute(statement)
+    return db.connection().execute(statement.execution_options(yield_per=_BATCH))
+
+
+#: Rows fetched at a time; a set of ids up to `_FEW` is read with an IN list.
+_BATCH = 2000
+_FEW = 2000
 
 
 class _Scores(dict):
@@ -84,75 +147,169 @@ def _rule_bits(inst: CourseInstance) -> tuple[str, bool, int]:
     return "mean", True, precision
 
 
-def final_scores(db: Session, inst: CourseInstance, user_ids: set[int]) -> dict[int, Decimal]:
-    """user id -> final test (TA) score, for those of `user_ids` who have one."""
-    how, manual_only, precision = _rule_bits(inst)
-    out: dict[int, Decimal] = {}
-    if not manual_only:
-        feeding = [a.id for b in inst.module.blocks for a in b.activities if a.component == FINAL]
-        if feeding:
-            order = {aid: i for i, aid in enumerate(feeding)}
-            found: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
-            rows = _rows(
-                db,
-                select(
-                    ActivityScore.user_id,
-                    ActivityScore.activity_id,
-                    ActivityScore.score,
-                    ActivityScore.max_score,
-                ).where(
-                    ActivityScore.context_pk == inst.context_pk,
-                    ActivityScore.activity_id.in_(feeding),
-                ),
-            )
-            for uid, aid, score, top in rows:
-                if uid in user_ids:
-                    found[uid].append((order[aid], Decimal(score) * 100 / Decimal(top)))
-            for uid, values in found.items():
-                values.sort()
-                combined = aggregate((v for _i, v in values), how)
-                if combined is not None:
-                    out[uid] = quantize(combined, precision)
+def _among(column, user_ids: Collection[int] | None):
+    """A condition reading only `user_ids` when they are few (None: everyone)."""
+    if user_ids is not None and len(user_ids) <= _FEW:
+        return column.in_(sorted(user_ids))
+    return true()
+
+
+def _reported_finals(
+    db: Session, inst: CourseInstance, user_ids: Collection[int] | None = None
+) -> Iterator[tuple[int, list[tuple[int, Decimal]]]]:
+    """(user id, [(place in the template, percentage)] of the activities feeding TA),
+    by user id; `_final` turns one into the score (for the peserta asked about only,
+    as a score outside 0-100 makes it raise)."""
+    _how, manual_only, _precision = _rule_bits(inst)
+    if manual_only:
+        return
+    feeding = [a.id for b in inst.module.blocks for a in b.activities if a.component == FINAL]
+    if not feeding:
+        return
+    order = {aid: i for i, aid in enumerate(feeding)}
+    percent: dict[tuple[str, str], Decimal] = {}
     rows = _rows(
         db,
-        select(ManualScore.user_id, ManualScore.value).where(
-            ManualScore.instance_id == inst.id, ManualScore.component == FINAL
-        ),
+        select(
+            ActivityScore.user_id,
+            ActivityScore.activity_id,
+            ActivityScore.score,
+            ActivityScore.max_score,
+        )
+        .where(
+            ActivityScore.context_pk == inst.context_pk,
+            ActivityScore.activity_id.in_(feeding),
+            _among(ActivityScore.user_id, user_ids),
+        )
+        .order_by(ActivityScore.user_id),
     )
-    values = _Scores(precision)
+    current: int | None = None
+    values: list[tuple[int, Decimal]] = []
+    for uid, aid, score, top in rows:
+        if uid != current:
+            if values:
+                yield current, values
+            current = uid
+            values = []
+        value = percent.get((score, top))
+        if value is None:
+            value = percent[(score, top)] = Decimal(score) * 100 / Decimal(top)
+        values.append((order[aid], value))
+    if values:
+        yield current, values
+
+
+class _Final:
+    """Turns what `_finals` gives into the final test score: as the template combines
+    the activities' scores (equal results share one Decimal), or the manual score."""
+
+    def __init__(self, inst: CourseInstance) -> None:
+        self.how, _manual_only, self.precision = _rule_bits(inst)
+        self.shared: dict[Decimal, Decimal] = {}
+
+    def __call__(self, found: Decimal | list[tuple[int, Decimal]]) -> Decimal:
+        if isinstance(found, Decimal):
+            return found
+        found.sort()
+        value = quantize(aggregate((v for _i, v in found), self.how), self.precision)
+        return self.shared.setdefault(value, value)
+
+
+def _manual(
+    db: Session,
+    inst: CourseInstance,
+    component: str,
+    values: _Scores,
+    user_ids: Collection[int] | None = None,
+) -> Iterator[tuple[int, Decimal]]:
+    """(user id, manual score of `component`), by user id."""
+    rows = _rows(
+        db,
+        select(ManualScore.user_id, ManualScore.value)
+        .where(
+            ManualScore.instance_id == inst.id,
+            ManualScore.component == component,
+            _among(ManualScore.user_id, user_ids),
+        )
+        .order_by(ManualScore.user_id),
+    )
     for uid, value in rows:
-        if uid in user_ids:
-            out[uid] = values[value]
-    return out
+        yield uid, values[value]
+
+
+def _finals(
+    db: Session, inst: CourseInstance, user_ids: Collection[int] | None = None
+) -> Iterator[tuple[int, Decimal | list[tuple[int, Decimal]]]]:
+    """(user id, what the final test score comes from: see `_Final`), by user id. An
+    entered or imported TA wins over the activities' scores."""
+    _how, _manual_only, precision = _rule_bits(inst)
+    reported = _reported_finals(db, inst, user_ids)
+    manual = _manual(db, inst, FINAL, _Scores(precision), user_ids)
+    r = next(reported, None)
+    m = next(manual, None)
+    while r is not None or m is not None:
+        if m is None or (r is not None and r[0] < m[0]):
+            yield r
+            r = next(reported, None)
+        else:
+            if r is not None and r[0] == m[0]:
+                r = next(reported, None)
+            yield m
+            m = next(manual, None)
+
+
+def final_scores(db: Session, inst: CourseInstance, user_ids: set[int]) -> dict[int, Decimal]:
+    """user id -> final test (TA) score, for those of `user_ids` who have one."""
+    final = _Final(inst)
+    return {uid: final(found) for uid, found in _finals(db, inst, user_ids) if uid in user_ids}
 
 
 def initial_scores(db: Session, inst: CourseInstance, user_ids: set[int]) -> dict[int, Decimal]:
     """user id -> the imported initial UKG score, for those of `user_ids` who have one."""
-    rows = _rows(
-        db,
-        select(ManualScore.user_id, ManualScore.value).where(
-            ManualScore.instance_id == inst.id, ManualScore.component == INITIAL
-        ),
-    )
-    values = _Scores()
-    return {uid: values[value] for uid, value in rows if uid in user_ids}
+    rows = _manual(db, inst, INITIAL, _Scores(), user_ids)
+    return {uid: value for uid, value in rows if uid in user_ids}
 
 
-def pairs(db: Session, inst: CourseInstance, user_ids: list[int]) -> list[Pair]:
+def pairs(db: Session, inst: CourseInstance, user_ids: Sequence[int]) -> Pairs:
     """The peserta among `user_ids` with both an initial UKG and a final TA score, in
-    the order of `user_ids`. Two queries for the whole class (rows filtered here, so
-    100,000 ids need no giant IN list)."""
-    wanted = set(user_ids)
-    initial = initial_scores(db, inst, wanted)
-    if not initial:
-        return []
-    final = final_scores(db, inst, wanted & initial.keys())
-    out: list[Pair] = []
-    seen: set[int] = set()
+    the order of `user_ids` (a `Pairs`: a sequence of `Pair`). A whole class in
+    ascending ids (as `peserta_ids` gives it) is merged with the scores read in the
+    same order, one row at a time; other lists go through dictionaries of the scores.
+    Rows are filtered here, so 100,000 ids need no giant IN list."""
+    ascending = all(a < b for a, b in zip(user_ids, islice(user_ids, 1, None), strict=False))
+    if not ascending:
+        wanted = set(user_ids)
+        initial = initial_scores(db, inst, wanted)
+        out = Pairs()
+        if not initial:
+            return out
+        final = final_scores(db, inst, wanted & initial.keys())
+        seen: set[int] = set()
+        for uid in user_ids:
+            if uid in final and uid not in seen:  # final only holds ids with an initial score
+                seen.add(uid)
+                out.add(uid, initial[uid], final[uid])
+        return out
+    few = user_ids if len(user_ids) <= _FEW else None
+    initial_rows = _manual(db, inst, INITIAL, _Scores(), few)
+    final_rows = _finals(db, inst, few)
+    final = _Final(inst)
+    out = Pairs()
+    i = next(initial_rows, None)
+    f = next(final_rows, None)
     for uid in user_ids:
-        if uid in final and uid not in seen:  # final only holds ids with an initial score
-            seen.add(uid)
-            out.append(Pair(uid, initial[uid], final[uid]))
+        while i is not None and i[0] < uid:
+            i = next(initial_rows, None)
+        if i is None:
+            break
+        if i[0] != uid:
+            continue
+        while f is not None and f[0] < uid:
+            f = next(final_rows, None)
+        if f is None:
+            break
+        if f[0] == uid:
+            out.add(uid, i[1], final(f[1]))
     return out
 
 
@@ -215,60 +372,100 @@ def paired_test(pairs: Sequence[Pair]) -> PrePost:
     return paired_tests([pairs])[0]
 
 
-def paired_tests(groups: Sequence[Sequence[Pair]]) -> list[PrePost]:
-    """The paired t-test of each group (the class, each rombel) with the formulas above,
-    vectorised over all groups: a few numpy calls for the 10,000 rombel of a
-    100,000-peserta module. p = 2 · P(T_df ≤ -|t|) and t(0.975, df) come from
-    scipy.special (stdtr, stdtrit: Student's t CDF and its inverse, what scipy.stats.t
-    and ttest_rel use; the tests check equal results): scipy.stats would add 0.7 s and
-    about 45 MB to every worker that imports it."""
-    import numpy as np
+def _moments(group: Sequence[Pair]) -> tuple:
+    """(n, mean and SD of the initial, final and difference scores, lowest and highest
+    difference) of one group, in two passes of plain floats: sums added one value at
+    a time, in the group's order, as numpy's bincount added them before (so the
+    numbers are the same to the last bit), without arrays the size of the class."""
+    n = len(group)
+    if isinstance(group, Pairs):
+        table = [float(v) for v in group._values]
+        values = group._values
 
+        def floats():
+            for i, f in zip(group._initial, group._final, strict=True):
+                yield table[i], table[f], float(values[f] - values[i])
+    else:
+
+        def floats():
+            for p in group:
+                yield float(p.initial), float(p.final), float(p.final - p.initial)
+
+    si = sf = sd = 0.0
+    low = high = math.nan
+    for x, y, d in floats():
+        si += x
+        sf += y
+        sd += d
+        if not (d >= low):  # also the first (nan)
+            low = d
+        if not (d <= high):
+            high = d
+    if n == 0:
+        return 0, math.nan, math.nan, math.nan, math.nan, math.nan, math.nan, low, high
+    mi, mf, md = si / n, sf / n, sd / n
+    qi = qf = qd = 0.0
+    for x, y, d in floats():
+        dev = x - mi
+        qi += dev * dev
+        dev = y - mf
+        qf += dev * dev
+        dev = d - md
+        qd += dev * dev
+    if n < 2:
+        return n, mi, math.nan, mf, math.nan, md, math.nan, low, high
+    return (
+        n,
+        mi,
+        math.sqrt(qi / (n - 1)),
+        mf,
+        math.sqrt(qf / (n - 1)),
+        md,
+        math.sqrt(qd / (n - 1)),
+        low,
+        high,
+    )
+
+
+def paired_tests(groups: Sequence[Sequence[Pair]]) -> list[PrePost]:
+    """The paired t-test of each group (the class, each rombel) with the formulas above:
+    sums in plain floats (`_moments`), then p = 2 · P(T_df ≤ -|t|) and t(0.975, df)
+    for all groups in one call each to scipy.special (stdtr, stdtrit: Student's t CDF
+    and its inverse, what scipy.stats.t and ttest_rel use; the tests check equal
+    results): scipy.stats would add 0.7 s and about 45 MB to every worker that
+    imports it."""
     k = len(groups)
     if k == 0:
         return []
-    sizes = np.fromiter((len(g) for g in groups), dtype=np.int64, count=k)
-    total = int(sizes.sum())
-    flat = [p for g in groups for p in g]
-    gid = np.repeat(np.arange(k), sizes)
-    initial = np.fromiter((float(p.initial) for p in flat), dtype=float, count=total)
-    final = np.fromiter((float(p.final) for p in flat), dtype=float, count=total)
-    # Exact (Decimal) differences: equal ones become equal floats, so "all equal" is exact.
-    diff = np.fromiter((float(p.final - p.initial) for p in flat), dtype=float, count=total)
-    n = sizes.astype(float)
-
-    def mean_sd(x):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            mean = np.bincount(gid, weights=x, minlength=k) / n
-            dev = x - mean[gid]
-            sd = np.sqrt(np.bincount(gid, weights=dev * dev, minlength=k) / (n - 1))
-        return mean, sd
-
-    mean_i, sd_i = mean_sd(initial)
-    mean_f, sd_f = mean_sd(final)
-    mean_d, sd_d = mean_sd(diff)
-    offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    filled = sizes > 0
-    low = np.full(k, np.nan)
-    high = np.full(k, np.nan)
-    if total:
-        low[filled] = np.minimum.reduceat(diff, offsets[filled])
-        high[filled] = np.maximum.reduceat(diff, offsets[filled])
-    constant = filled & (low == high)
-    tested = (sizes >= 2) & ~constant
-    t = np.full(k, np.nan)
-    p = np.full(k, np.nan)
-    crit = np.full(k, np.nan)
-    if tested.any():
+    moments = [_moments(g) for g in groups]
+    sizes = [m[0] for m in moments]
+    mean_i = [m[1] for m in moments]
+    sd_i = [m[2] for m in moments]
+    mean_f = [m[3] for m in moments]
+    sd_f = [m[4] for m in moments]
+    mean_d = [m[5] for m in moments]
+    sd_d = [m[6] for m in moments]
+    low = [m[7] for m in moments]
+    constant = [size > 0 and m[7] == m[8] for size, m in zip(sizes, moments, strict=True)]
+    tested = [i for i in range(k) if sizes[i] >= 2 and not constant[i]]
+    t = [math.nan] * k
+    p = [math.nan] * k
+    crit = [math.nan] * k
+    if tested:
+        import numpy as np
         from scipy.special import stdtr, stdtrit
 
-        df = n[tested] - 1
-        t[tested] = mean_d[tested] / (sd_d[tested] / np.sqrt(n[tested]))
-        p[tested] = 2 * stdtr(df, -np.abs(t[tested]))
-        crit[tested] = stdtrit(df, 0.975)
+        for i in tested:
+            t[i] = mean_d[i] / (sd_d[i] / math.sqrt(sizes[i]))
+        df = np.array([sizes[i] - 1 for i in tested], dtype=float)
+        probability = 2 * stdtr(df, -np.abs(np.array([t[i] for i in tested])))
+        critical = stdtrit(df, 0.975)
+        for j, i in enumerate(tested):
+            p[i] = float(probability[j])
+            crit[i] = float(critical[j])
     out = []
     for i in range(k):
-        size = int(sizes[i])
+        size = sizes[i]
         if size == 0:
             out.append(PrePost(n=0, status=TOO_SMALL))
             continue
@@ -359,15 +556,17 @@ class GroupResult:
         return self.peserta - self.result.n
 
 
-def peserta_ids(db: Session, inst: CourseInstance) -> list[int]:
-    """The class's peserta (one query, ids only: cheap for very large classes)."""
-    return list(
+def peserta_ids(db: Session, inst: CourseInstance) -> Sequence[int]:
+    """The class's peserta in ascending ids (one query, ids only: cheap for very large
+    classes), as an array of 8-byte integers: a list of 100,000 ids would take 3.6 MB."""
+    return array(
+        "q",
         _rows(
             db,
             select(Membership.user_id)
             .where(Membership.context_pk == inst.context_pk, Membership.role == PESERTA)
             .order_by(Membership.user_id),
-        ).scalars()
+        ).scalars(),
     )
 
 

@@ -48,8 +48,10 @@ def unfold(value: str | None) -> list[list[str]]:
 
 def display_name(name, given, family, email, sub) -> str:
     """The name the roster shows (as `roster.peserta`)."""
+    if name:
+        return name
     full = " ".join(p for p in (given, family) if p)
-    return name or full or email or sub
+    return full or email or sub
 
 
 @dataclass(frozen=True)
@@ -107,17 +109,24 @@ def person(row: Any) -> Person:
 
 
 def stream(db: Session, query: Select, offset: int = 0, limit: int | None = None) -> Iterator:
-    """Execute `query` for rows offset..offset+limit, fetched in batches. PostgreSQL
-    streams through a server-side cursor, which it plans by default for its first
-    tenth of rows only (nested loops that re-read a grouped subquery per row): a
-    report reads every row, so the cursor is planned for all of them."""
-    if db.get_bind().dialect.name == "postgresql":
-        db.execute(text("SET LOCAL cursor_tuple_fraction = 1.0"))
+    """Execute `query` for rows offset..offset+limit, fetched in batches, as plain
+    Core rows (pending changes are flushed first; the ORM layer would add its own
+    result processing to every row). PostgreSQL streams through a server-side cursor,
+    which it plans by default for its first tenth of rows only (nested loops that
+    re-read a grouped subquery per row): a report reads every row, so the cursor is
+    planned for all of them; and without JIT compilation, which the planner's large
+    estimates for 100,000 peserta would start (about a second of LLVM work per query,
+    more than it saves here)."""
+    db.flush()
+    conn = db.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL cursor_tuple_fraction = 1.0"))
+        conn.execute(text("SET LOCAL jit = off"))
     if offset:
         query = query.offset(offset)
     if limit is not None:
         query = query.limit(limit)
-    return iter(db.execute(query.execution_options(yield_per=BATCH)))
+    return iter(conn.execute(query.execution_options(yield_per=BATCH)))
 
 
 def chunks(items: Iterable, size: int = BATCH) -> Iterator[list]:

@@ -5,28 +5,17 @@ pass and predikat, and the initial UKG score; a notes table gives the formula.""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from grading.formulas import Result, quantize
 from lti_tool.models import CourseInstance
+from lti_tool.reports import query as q
 from lti_tool.reports.base import Column, Filters, ReportKind, Table, sliced
 from lti_tool.reports.gradecalc import UKG, GradeStream
 from lti_tool.services import gradebook_export
-
-
-def score(value) -> Decimal | None:
-    """A shown score, or None (empty) while pending."""
-    return value if isinstance(value, Decimal) else None
-
-
-def passed_text(result: Result, yes: str, no: str) -> str | None:
-    if result.passed is None:
-        return None
-    return yes if result.passed else no
 
 
 class Grades(ReportKind):
@@ -55,22 +44,37 @@ class Grades(ReportKind):
             Column(_("Initial UKG"), "number", precision),
         ]
 
+        exp = Decimal(1).scaleb(-precision)
+        scored = engine.scored
+        manual_scores = engine.manual_scores
+        display_name = q.display_name
+
+        def cells(reported: str | None, folded: str | None) -> tuple:
+            """The computed cells of one peserta: components, NA, passed, predikat, UKG
+            (the numbers of `GradeStream.result` without its objects)."""
+            manual = manual_scores(folded)
+            shown, value, passed, predikat = scored(reported, manual)
+            ukg = manual.get(UKG)
+            return (
+                *[v if v.__class__ is Decimal else None for v in shown],
+                value if value.__class__ is Decimal else None,
+                None if passed is None else (yes if passed else no),
+                predikat,
+                ukg.quantize(exp, ROUND_HALF_UP) if ukg is not None else None,
+            )
+
         def rows(offset: int, limit: int | None) -> Iterator[tuple]:
             number = offset
-            for person, result, manual in engine.rows(filters, offset, limit):
+            for row in engine.raw_rows(filters, offset, limit):
+                _uid, name, given, family, email, sub, nomor, rombel, reported, folded = row
                 number += 1
-                ukg = manual.get(UKG)
                 yield (
                     number,
-                    person.name,
-                    person.email,
-                    person.nomor,
-                    person.rombel,
-                    *(score(result.components[c.key]) for c in rule.components),
-                    score(result.value),
-                    passed_text(result, yes, no),
-                    result.predikat,
-                    quantize(ukg, precision) if ukg is not None else None,
+                    display_name(name, given, family, email, sub),
+                    email or "",
+                    nomor or "",
+                    rombel or "",
+                    *cells(reported, folded),
                 )
 
         return [
