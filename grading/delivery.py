@@ -19,6 +19,7 @@ import logging
 import random
 import threading
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -148,12 +149,18 @@ class Client:
     def call(self, method: str, url: str, **kwargs) -> requests.Response:
         """One AGS request; a 401 refreshes the token once."""
         headers = dict(kwargs.pop("headers", {}) or {})
+        return self._authorized(
+            lambda token: self.http.request(
+                method, url, headers={**headers, "Authorization": f"Bearer {token}"}, **kwargs
+            )
+        )
+
+    def _authorized(self, send: Callable[[str], requests.Response]) -> requests.Response:
+        """`send(token)` with the current token; a 401 refreshes the token once."""
         for attempt in (1, 2):
             used = self._token()
             try:
-                resp = self.http.request(
-                    method, url, headers={**headers, "Authorization": f"Bearer {used}"}, **kwargs
-                )
+                resp = send(used)
             except requests.RequestException as exc:
                 raise RetryLaterError(None, f"{type(exc).__name__}: {exc}") from exc
             if resp.status_code == 401 and attempt == 1:
@@ -174,14 +181,14 @@ class Client:
         http = self.http
         # The session's cookies (a load balancer's, say), as Session.request sends them.
         jar = merge_cookies(RequestsCookieJar(), http.cookies) if len(http.cookies) else None
-        for attempt in (1, 2):
-            used = self._token()
+
+        def send(token: str) -> requests.Response:
             prep = requests.PreparedRequest()
             prep.prepare(
                 method="POST",
                 url=url,
                 headers=merge_setting(
-                    {"Content-Type": SCORE_TYPE, "Authorization": f"Bearer {used}"},
+                    {"Content-Type": SCORE_TYPE, "Authorization": f"Bearer {token}"},
                     http.headers,
                     dict_class=CaseInsensitiveDict,
                 ),
@@ -189,15 +196,9 @@ class Client:
                 cookies=jar,
                 hooks=http.hooks,
             )
-            try:
-                resp = http.send(prep, **settings)
-            except requests.RequestException as exc:
-                raise RetryLaterError(None, f"{type(exc).__name__}: {exc}") from exc
-            if resp.status_code == 401 and attempt == 1:
-                self._expired(used)
-                continue
-            return self._check(resp)
-        return self._check(resp)
+            return http.send(prep, **settings)
+
+        return self._authorized(send)
 
     def _settings(self, url: str) -> dict[str, Any]:
         """Session.send's keywords for `url`, as Session.request would pass them."""

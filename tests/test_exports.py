@@ -56,14 +56,20 @@ def _app(tmp_path, backend: str, **settings):
     return build_app(tmp_path, JOBS_BACKEND=backend, **settings), server_gen
 
 
-@pytest.fixture(params=["inline", "thread", "rq"])
-def world(request, tmp_path):
-    """Kelas A of tests/test_rekap.py (Siti passes), with the jobs run by each backend."""
-    app, server_gen = _app(tmp_path, request.param)
+def _klass(app) -> Klass:
+    """Kelas A of tests/test_rekap.py, seeded and committed."""
     with app.app_context():
         db = session()
         k = Klass(db)
         db.commit()
+    return k
+
+
+@pytest.fixture(params=["inline", "thread", "rq"])
+def world(request, tmp_path):
+    """Kelas A of tests/test_rekap.py (Siti passes), with the jobs run by each backend."""
+    app, server_gen = _app(tmp_path, request.param)
+    k = _klass(app)
     yield app, k
     get_db(app).engine.dispose()
     if server_gen is not None:
@@ -260,10 +266,7 @@ def test_a_second_click_reuses_the_queued_export(tmp_path):
 def test_a_second_click_reuses_the_running_export(tmp_path, monkeypatch):
     """With the in-process thread, a build under way is found again by a second click."""
     app, _ = _app(tmp_path, "thread")
-    with app.app_context():
-        db = session()
-        k = Klass(db)
-        db.commit()
+    k = _klass(app)
     release, started = threading.Event(), threading.Event()
     real = builders.BUILDERS[service.REKAP]
 
@@ -291,10 +294,7 @@ def test_a_second_click_reuses_the_running_export(tmp_path, monkeypatch):
 
 def test_a_failing_build_is_retried_then_shown_as_failed(tmp_path, monkeypatch):
     app, _ = _app(tmp_path, "inline", EXPORT_RETRIES=2)
-    with app.app_context():
-        db = session()
-        k = Klass(db)
-        db.commit()
+    k = _klass(app)
     calls = []
 
     def broken(*args):
@@ -330,10 +330,7 @@ def test_a_failing_build_is_retried_then_shown_as_failed(tmp_path, monkeypatch):
 
 def test_a_build_that_fails_once_succeeds_on_its_retry(tmp_path, monkeypatch):
     app, _ = _app(tmp_path, "inline", EXPORT_RETRIES=2)
-    with app.app_context():
-        db = session()
-        k = Klass(db)
-        db.commit()
+    k = _klass(app)
     real = builders.BUILDERS[service.REKAP]
     calls = []
 
@@ -356,10 +353,7 @@ def test_a_build_that_fails_once_succeeds_on_its_retry(tmp_path, monkeypatch):
 def test_refusals_fail_at_once_with_their_reason(tmp_path):
     """Nobody passes in the chosen rombel: no ZIP, the reason shown, no retry."""
     app, _ = _app(tmp_path, "inline", EXPORT_RETRIES=2)
-    with app.app_context():
-        db = session()
-        k = Klass(db)
-        db.commit()
+    k = _klass(app)
     pengampu = Client(app, k, "pengampu", "pengampu")
     export_id = pengampu.ask(pengampu.base + f"/sertifikat/kelas.zip?rombel={k.b.id}")
     page = pengampu.finish(export_id)
@@ -383,10 +377,7 @@ def test_refusals_fail_at_once_with_their_reason(tmp_path):
 
 def test_only_the_person_who_asked_sees_an_export(tmp_path):
     app, _ = _app(tmp_path, "inline")
-    with app.app_context():
-        db = session()
-        k = Klass(db)
-        db.commit()
+    k = _klass(app)
     pengampu = Client(app, k, "pengampu", "pengampu")
     export_id = pengampu.ask(pengampu.base + "/rekap/grades.csv")
     assert pengampu.download(export_id).status_code == 200
@@ -424,10 +415,7 @@ def test_a_lost_export_is_failed_and_asked_again(tmp_path):
     """A build whose process died (no heartbeat for long) is not waited for forever:
     its page says so, and the same request starts a new one."""
     app, _ = _app(tmp_path, "inline")
-    with app.app_context():
-        db = session()
-        k = Klass(db)
-        db.commit()
+    k = _klass(app)
     pengampu = Client(app, k, "pengampu", "pengampu")
     first = pengampu.ask(pengampu.base + "/rekap/grades.csv")
     long_ago = utcnow() - service.STALE - timedelta(minutes=1)
@@ -444,10 +432,7 @@ def test_a_lost_export_is_failed_and_asked_again(tmp_path):
 
 def test_old_exports_and_their_files_are_cleaned_up(tmp_path):
     app, _ = _app(tmp_path, "inline", EXPORT_KEEP_DAYS=7)
-    with app.app_context():
-        db = session()
-        k = Klass(db)
-        db.commit()
+    k = _klass(app)
     pengampu = Client(app, k, "pengampu", "pengampu")
     old = pengampu.ask(pengampu.base + "/rekap/grades.csv")
     kept = pengampu.ask(pengampu.base + "/rekap/grades.xlsx")
@@ -485,10 +470,7 @@ def test_the_status_page_refreshes_less_often_as_time_goes_by():
 
 def test_heartbeat_writes_progress_while_a_build_runs(tmp_path):
     app, _ = _app(tmp_path, "inline")
-    with app.app_context():
-        db = session()
-        k = Klass(db)
-        db.commit()
+    k = _klass(app)
     pengampu = Client(app, k, "pengampu", "pengampu")
     export_id = pengampu.ask(pengampu.base + "/rekap/grades.csv")
     with get_db(app).sessionmaker() as db:
