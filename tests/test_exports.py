@@ -350,6 +350,87 @@ def test_a_build_that_fails_once_succeeds_on_its_retry(tmp_path, monkeypatch):
     assert (row.status, row.attempts, row.error) == ("ready", 2, None)
 
 
+@pytest.mark.parametrize("backend", ["inline", "rq"])
+def test_an_admin_retry_of_the_dead_letter_makes_the_file(tmp_path, monkeypatch, backend):
+    """`lti-tool jobs retry` of a failed export runs it once more: ready, downloadable."""
+    app, server_gen = _app(tmp_path, backend, EXPORT_RETRIES=1)
+    try:
+        k = _klass(app)
+        monkeypatch.setattr(service, "RETRY_INTERVALS", (0,))
+        real = builders.BUILDERS[service.REKAP]
+        monkeypatch.setitem(
+            builders.BUILDERS,
+            service.REKAP,
+            builders.Builder(makes_file=True, build=_raises(RuntimeError("disk full"))),
+        )
+        pengampu = Client(app, k, "pengampu", "pengampu")
+        export_id = pengampu.ask(pengampu.base + "/rekap/grades.csv")
+        run_jobs(app)
+        assert state_of(pengampu.finish(export_id)) == ("failed", "")
+        (row,) = rows_of(app)
+        assert (row.status, row.attempts) == ("failed", 2)
+        monkeypatch.setitem(builders.BUILDERS, service.REKAP, real)  # the disk is fixed
+        with app.app_context():
+            assert jobs.requeue_failed([row.job_id]) == [row.job_id]
+        run_jobs(app)
+        r = pengampu.download(export_id)
+        assert r.data == expected_csv(app, k, "grades", Filters())
+        (row,) = rows_of(app)
+        assert (row.status, row.error, row.active_key) == ("ready", None, None)
+    finally:
+        get_db(app).engine.dispose()
+        if server_gen is not None:
+            server_gen.close()
+
+
+def test_a_retry_after_try_again_leaves_the_new_export_alone(tmp_path, monkeypatch):
+    """The pengampu asked again (a new export of the same request is queued) before an
+    admin retried the old dead letter: the old job does nothing, the new one works."""
+    app, _ = _app(tmp_path, "inline", EXPORT_RETRIES=0)
+    k = _klass(app)
+    broken = builders.Builder(makes_file=True, build=_raises(RuntimeError("disk full")))
+    monkeypatch.setitem(builders.BUILDERS, service.REKAP, broken)
+    pengampu = Client(app, k, "pengampu", "pengampu")
+    first = pengampu.ask(pengampu.base + "/rekap/grades.csv")
+    assert state_of(pengampu.finish(first)) == ("failed", "")
+    monkeypatch.undo()
+    with get_db(app).sessionmaker() as db:  # the new request, still queued
+        old = db.get(ExportFile, first)
+        db.add(
+            ExportFile(
+                context_pk=old.context_pk,
+                instance_id=old.instance_id,
+                user_id=old.user_id,
+                kind=old.kind,
+                report=old.report,
+                format=old.format,
+                params=old.params,
+                filename=old.filename,
+                status="queued",
+                attempts=0,
+                progress=0,
+                created_at=utcnow(),
+                active_key=service._key(old),
+            )
+        )
+        db.commit()
+        job_id = old.job_id
+    with app.app_context():
+        assert jobs.requeue_failed([job_id]) == [job_id]
+        assert jobs.job_status(job_id).result == {"export": first, "skipped": True}
+    old_row, new_row = rows_of(app)
+    assert (old_row.status, old_row.attempts) == ("failed", 1)
+    assert (new_row.status, new_row.active_key) == ("queued", service._key(old_row))
+    get_db(app).engine.dispose()
+
+
+def _raises(exc: Exception):
+    def build(*args):
+        raise exc
+
+    return build
+
+
 def test_refusals_fail_at_once_with_their_reason(tmp_path):
     """Nobody passes in the chosen rombel: no ZIP, the reason shown, no retry."""
     app, _ = _app(tmp_path, "inline", EXPORT_RETRIES=2)

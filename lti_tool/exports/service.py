@@ -268,6 +268,52 @@ def _language(code: str | None) -> Iterator[None]:
         yield
 
 
+#: Failures an admin's `lti-tool jobs retry` may run again: the build raised after its
+#: last retry (no code), the file store was down, the row was given up as lost. A
+#: refusal ends its job normally, so it never reaches the dead-letter list.
+REVIVABLE = (None, "storage", "lost")
+
+
+def _claim(db: Session, export_id: int, now: datetime) -> bool:
+    """Mark the export running for this attempt. A queued or running row is claimed; a
+    failed one whose job is run again (`lti-tool jobs retry` of its dead letter) is
+    revived as the one last attempt, unless the same request is already being made
+    again (its "Try again"), which keeps the export's key."""
+    running = {"status": RUNNING, "started_at": now, "heartbeat_at": now, "progress": 0}
+    claimed = db.execute(
+        update(ExportFile)
+        .where(ExportFile.id == export_id, ExportFile.status.in_(ACTIVE))
+        .values(attempts=ExportFile.attempts + 1, **running)
+    ).rowcount
+    db.commit()
+    if claimed:
+        return True
+    row = db.get(ExportFile, export_id, populate_existing=True)
+    if row is None or row.status != FAILED or row.error_code not in REVIVABLE:
+        return False
+    retries = int(current_app.config.get("EXPORT_RETRIES", 2))
+    try:
+        revived = db.execute(
+            update(ExportFile)
+            .where(ExportFile.id == export_id, ExportFile.status == FAILED)
+            .values(
+                active_key=_key(row),
+                attempts=max(row.attempts, retries) + 1,  # a failure now is final
+                error_code=None,
+                error=None,
+                finished_at=None,
+                **running,
+            )
+        ).rowcount
+        db.commit()
+    except IntegrityError:  # an active export of the same request exists
+        db.rollback()
+        return False
+    if revived:
+        log.info("export %s: failed, run again (job retried)", export_id)
+    return bool(revived)
+
+
 @jobs.job
 def run_export(export_id: int) -> dict[str, Any]:
     """Build export `export_id`, store its file, mark it ready. A refusal fails it at
@@ -276,20 +322,7 @@ def run_export(export_id: int) -> dict[str, Any]:
     from lti_tool.exports.builders import BUILDERS
 
     db = db_session()
-    now = utcnow()
-    claimed = db.execute(
-        update(ExportFile)
-        .where(ExportFile.id == export_id, ExportFile.status.in_(ACTIVE))
-        .values(
-            status=RUNNING,
-            attempts=ExportFile.attempts + 1,
-            started_at=now,
-            heartbeat_at=now,
-            progress=0,
-        )
-    ).rowcount
-    db.commit()
-    if not claimed:  # gone, finished, or given up as lost meanwhile
+    if not _claim(db, export_id, utcnow()):  # gone, finished, or made again meanwhile
         return {"export": export_id, "skipped": True}
     row = db.get(ExportFile, export_id, populate_existing=True)
     inst = db.get(CourseInstance, row.instance_id)
