@@ -29,9 +29,12 @@ needs `--serializer rq.serializers.JSONSerializer`).
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib
 import json
 import logging
+import os
+import socket
 import threading
 import time
 import uuid
@@ -313,6 +316,42 @@ class RqBackend:
 
 
 # -- in the process ------------------------------------------------------------------
+def _start_ticks(pid: int) -> str | None:
+    """When process `pid` started (clock ticks since boot, from /proc), or None where
+    there is no /proc or no such process. With the pid it names one process: a pid is
+    reused, a pid and its start time are not."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[19].decode()
+    except (OSError, IndexError):
+        return None
+
+
+def _host_tag() -> str:
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def _owner_tag() -> str:
+    """This process, as written into the ids of its in-process jobs."""
+    pid = os.getpid()
+    return f"{pid}.{_start_ticks(pid) or '-'}.{_host_tag()}"
+
+
+def local_job_alive(job_id: str | None) -> bool | None:
+    """Whether the process that runs in-process job `job_id` still exists: False when it
+    ran on this machine and is gone (a restart, a killed worker: its threads went with
+    it), True when it is there, None when that cannot be told (another machine, an RQ
+    job, no /proc)."""
+    _, sep, owner = (job_id or "").partition("@")
+    pid, _, rest = owner.partition(".")
+    ticks, _, host = rest.partition(".")
+    if not sep or not pid.isdigit() or ticks == "-" or host != _host_tag():
+        return None
+    if _start_ticks(os.getpid()) is None:
+        return None
+    return _start_ticks(int(pid)) == ticks
+
+
 @dataclass
 class _Call:
     func: Callable
@@ -331,7 +370,9 @@ class LocalBackend:
         self._calls: dict[str, _Call] = {}
 
     def enqueue(self, func, args, *, retry, job_id, description, timeout) -> str:
-        jid = job_id or uuid.uuid4().hex
+        # The id names the process too (`local_job_alive`): another process can tell a
+        # job whose process died from one still running.
+        jid = job_id or f"{uuid.uuid4().hex[:16]}@{_owner_tag()}"
         info = JobInfo(jid, _import_path(func), "queued", description, _utcnow())
         call = _Call(func, tuple(args), retry)
         self._remember(info, call)

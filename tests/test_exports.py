@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import secrets
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -509,6 +511,36 @@ def test_a_lost_export_is_failed_and_asked_again(tmp_path):
     assert second != first
     assert state_of(pengampu.text(pengampu.status_url(first))) == ("failed", "lost")
     assert state_of(pengampu.finish(second)) == ("ready", "")
+
+
+def test_an_export_whose_process_is_gone_is_lost_at_once(tmp_path):
+    """Without RQ the build runs in a thread of a web process: when that process is gone
+    (a restart), its export is taken as lost at once, not after STALE minutes, and the
+    same request starts a new one. One whose process runs is waited for."""
+    app, _ = _app(tmp_path, "thread")
+    k = _klass(app)
+    pengampu = Client(app, k, "pengampu", "pengampu")
+    first = pengampu.ask(pengampu.base + "/rekap/grades.csv")
+    pengampu.finish(first)
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        ticks = jobs._start_ticks(child.pid)
+        job_of_child = f"{uuid.uuid4().hex[:16]}@{child.pid}.{ticks}.{jobs._host_tag()}"
+        just_now = utcnow()
+        with get_db(app).sessionmaker() as db:
+            row = db.get(ExportFile, first)
+            row.status, row.active_key, row.job_id = "running", service._key(row), job_of_child
+            row.started_at = row.heartbeat_at = just_now
+            db.commit()
+        assert pengampu.ask(pengampu.base + "/rekap/grades.csv") == first  # still running
+    finally:
+        child.kill()
+        child.wait()
+    second = pengampu.ask(pengampu.base + "/rekap/grades.csv")
+    assert second != first
+    assert state_of(pengampu.text(pengampu.status_url(first))) == ("failed", "lost")
+    assert state_of(pengampu.finish(second)) == ("ready", "")
+    get_db(app).engine.dispose()
 
 
 def test_old_exports_and_their_files_are_cleaned_up(tmp_path):

@@ -123,6 +123,31 @@ def test_thread_jobs_run_in_the_background(tmp_path):
     get_db(app).engine.dispose()
 
 
+def test_an_in_process_job_id_tells_whether_its_process_is_alive(tmp_path):
+    """The id of a thread job names its process (pid and start time, this machine): a
+    process that is gone is told from one that runs, a reused pid is not mistaken for
+    it, and what cannot be told is None."""
+    app = build_app(tmp_path, JOBS_BACKEND="thread")
+    with app.app_context():
+        jid = jobs.enqueue(add, 1, 2)
+    assert jobs.local_job_alive(jid) is True  # this process
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        ticks = jobs._start_ticks(child.pid)
+        assert ticks is not None
+        other = f"{uuid.uuid4().hex[:16]}@{child.pid}.{ticks}.{jobs._host_tag()}"
+        reused = f"{uuid.uuid4().hex[:16]}@{child.pid}.{int(ticks) - 1}.{jobs._host_tag()}"
+        assert jobs.local_job_alive(other) is True
+        assert jobs.local_job_alive(reused) is False  # that pid, another process
+    finally:
+        child.kill()
+        child.wait()
+    assert jobs.local_job_alive(other) is False
+    elsewhere = f"{uuid.uuid4().hex[:16]}@{os.getpid()}.1.{'0' * 8}"
+    for unknown in (elsewhere, uuid.uuid4().hex, "", None, "x@y.z.w"):
+        assert jobs.local_job_alive(unknown) is None, unknown
+
+
 def test_rq_runs_a_job_in_the_app_context(rq_app):
     with rq_app.app_context():
         job_id = jobs.enqueue(add, 20, 22, description="adding")

@@ -42,7 +42,8 @@ REKAP, CERT_ZIP, CERT_ISSUE = "rekap", "sertifikat_zip", "sertifikat_terbit"
 #: Seconds between two progress notes a running job writes (its heartbeat).
 HEARTBEAT_SECONDS = 20
 #: A running export whose heartbeat is older than this is taken as lost (its process
-#: died); a queued one too, unless the RQ queue still holds its job.
+#: died); a queued one too, unless the RQ queue still holds its job. Without RQ, an
+#: export whose process is known to be gone is lost at once (`jobs.local_job_alive`).
 STALE = timedelta(minutes=15)
 #: A queued row younger than this is never taken as lost (its job id may not be saved).
 QUEUE_GRACE = timedelta(minutes=1)
@@ -158,6 +159,8 @@ def _enqueue(db: Session, row: ExportFile) -> None:
 
 
 def _lost(row: ExportFile, now: datetime) -> bool:
+    if not jobs.uses_rq() and row.job_id and jobs.local_job_alive(row.job_id) is False:
+        return True  # its process is gone (restarted): its thread went with it
     if row.status == RUNNING:
         return (row.heartbeat_at or row.started_at or row.created_at) < now - STALE
     if row.status != QUEUED:
