@@ -39,8 +39,13 @@ def parse_score(text: str) -> Decimal | None:
     return value.quantize(Decimal("0.01"))
 
 
-def manual_scores(db: Session, inst: CourseInstance) -> dict[tuple[int, str], Decimal]:
-    rows = db.scalars(select(ManualScore).where(ManualScore.instance_id == inst.id))
+def manual_scores(
+    db: Session, inst: CourseInstance, user_ids: list[int] | None = None
+) -> dict[tuple[int, str], Decimal]:
+    query = select(ManualScore).where(ManualScore.instance_id == inst.id)
+    if user_ids is not None:
+        query = query.where(ManualScore.user_id.in_(user_ids))
+    rows = db.scalars(query)
     return {(r.user_id, r.component): Decimal(r.value) for r in rows}
 
 
@@ -117,7 +122,7 @@ def _closed(db: Session, inst: CourseInstance, activities, now) -> bool:
 def finals(db: Session, inst: CourseInstance, user_ids: list[int]) -> dict[int, Result]:
     """Each user's final score from manual, imported and reported activity scores."""
     rule = rule_of(inst)
-    manual = manual_scores(db, inst)
+    manual = manual_scores(db, inst, user_ids)
     reported = scores_in(db, inst.context_pk, user_ids)
     feeding = {
         c.key: [a for b in inst.module.blocks for a in b.activities if a.component == c.key]

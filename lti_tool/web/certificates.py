@@ -3,9 +3,9 @@ verification page.
 
 A peserta who passed downloads their certificate (issued on first download); anyone
 else gets a page saying what is missing, never a PDF, and nothing is written.
-Pengampu and admin see the whole class, issue to all, revoke, re-issue and download
-the class as a ZIP (issuing to all and the ZIP are jobs: lti_tool/exports); a mentor
-sees the list of their own rombel, read-only.
+Pengampu and admin see the whole class (100 peserta a page), issue to all, revoke,
+re-issue and download the class as a ZIP (issuing to all and the ZIP are jobs:
+lti_tool/exports); a mentor sees the list of their own rombel, read-only.
 `/verify/<number>` needs no login: it says whether a number is a valid certificate
 and shows only what the certificate shows.
 """
@@ -27,12 +27,15 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
 from lti_tool import exports
 from lti_tool.certificates import numbers, pdf, service
 from lti_tool.db import session as db_session
 from lti_tool.i18n import use_locale
-from lti_tool.models import Certificate, User
+from lti_tool.models import Certificate, RombelMember, User
+from lti_tool.reports import query
+from lti_tool.reports.base import Filters
 from lti_tool.services import roster, schedule, scores
 from lti_tool.services.gradebook_export import slug
 from lti_tool.services.roles import ADMIN, MENTOR, PENGAMPU, PESERTA
@@ -41,6 +44,7 @@ from lti_tool.web.views import _instance
 
 bp = Blueprint("certificates", __name__)
 EDITORS = (PENGAMPU, ADMIN)
+PAGE_SIZE = 100  # rows of the class list a page, as the grade recap
 ERRORS = {
     "reason": _l("Nothing was changed: give the reason."),
     "confirm": _l("Nothing was changed: tick the box to confirm."),
@@ -139,24 +143,28 @@ def mine_pdf(ctx: int, module_key: str):
 # -- staff --------------------------------------------------------------------------------
 
 
-def _staff_people(db, inst):
-    """The peserta this viewer may see (a mentor: their rombel), or 403."""
-    people = roster.peserta(db, inst)
+def _digits(raw: str | None, most: int) -> str | None:
+    """A query argument of at most `most` ASCII digits, or None (`"²".isdigit()` is
+    true, and `int("²")` fails)."""
+    raw = raw or ""
+    return raw if raw.isascii() and raw.isdigit() and len(raw) <= most else None
+
+
+def _page(raw: str | None, last_page: int) -> int:
+    """?page=: anything but digits is the first page; past the end, the last page."""
+    if not (raw and raw.isascii() and raw.isdigit()):
+        return 1
+    return last_page if len(raw) > 9 else max(1, min(int(raw), last_page))
+
+
+def _viewer_filters(chosen: int | None) -> Filters:
+    """The peserta this viewer may see (a mentor: their rombel), narrowed to the rombel
+    asked for, as the recaps narrow them; 403 for anyone else."""
     if g.role == MENTOR:
-        mine = {r.id for r in roster.rombels(db, inst) if r.mentor_id == g.viewer.user_id}
-        assigned = roster.assignments(db, inst)
-        return [p for p in people if assigned.get(p.id) in mine]
+        return Filters(rombel_id=chosen, only_mentor=g.viewer.user_id)
     if g.role not in EDITORS:
         abort(403)
-    return people
-
-
-def _rombel_filter(db, inst, people):
-    raw = request.args.get("rombel", "")
-    if not raw.isdigit():
-        return people, None
-    assigned = roster.assignments(db, inst)
-    return [p for p in people if assigned.get(p.id) == int(raw)], int(raw)
+    return Filters(rombel_id=chosen)
 
 
 def _editor(ctx: int, module_key: str):
@@ -176,41 +184,69 @@ def _template_problems() -> list[str]:
 @bp.get("/c/<int:ctx>/module/<module_key>/sertifikat/kelas")
 @course_access
 def klass(ctx: int, module_key: str):
+    """The class's peserta, PAGE_SIZE a page (?page=, kept with ?rombel=) as the grade
+    recap shows them: standings, certificates and rombel are read for the page's rows
+    only; the counts are of the whole (filtered) class."""
     db = db_session()
     inst = _instance(ctx, module_key)
-    people = _staff_people(db, inst)
+    raw = _digits(request.args.get("rombel"), 18)
+    chosen = int(raw) if raw is not None else None
+    filters = _viewer_filters(chosen)
     groups = roster.rombels(db, inst)
     if g.role == MENTOR:
         groups = [r for r in groups if r.mentor_id == g.viewer.user_id]
-    people, chosen = _rombel_filter(db, inst, people)
-    ids = [p.id for p in people]
-    standings = service.standings(db, inst, ids)
-    history = service.certificates(db, inst, ids)
-    assigned = roster.assignments(db, inst)
+    visible = chosen is None or chosen in {r.id for r in groups}  # else: nobody
+    people = query.peserta_select(db, inst, filters).add_columns(RombelMember.rombel_id)
+    ids = people.with_only_columns(User.id).order_by(None)
+    total = db.scalar(select(func.count()).select_from(ids.subquery())) if visible else 0
+    last_page = max(1, -(-total // PAGE_SIZE))
+    page = _page(request.args.get("page"), last_page)
     rows = []
-    for p in people:
-        certs = history.get(p.id, [])
-        current = next((c for c in certs if c.active), None)
-        rows.append(
-            {
-                "person": p,
-                "rombel": assigned.get(p.id),
-                "standing": standings[p.id],
-                "cert": current,
-                "revoked": certs[0] if certs and current is None else None,
-            }
+    if total:
+        found = db.execute(people.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+        page_ids = [row[0] for row in found]
+        standings = service.standings(db, inst, page_ids)
+        history = service.certificates(db, inst, page_ids)
+        for row in found:
+            certs = history.get(row[0], [])
+            current = next((c for c in certs if c.active), None)
+            rows.append(
+                {
+                    "person": query.person(row),
+                    "rombel": row[query.PERSON_COLUMNS],
+                    "standing": standings[row[0]],
+                    "cert": current,
+                    "revoked": certs[0] if certs and current is None else None,
+                }
+            )
+    issued = (
+        db.scalar(
+            select(func.count())
+            .select_from(Certificate)
+            .where(
+                Certificate.instance_id == inst.id,
+                Certificate.active.is_(True),
+                Certificate.user_id.in_(ids),
+            )
         )
+        if total
+        else 0
+    )
     return render_template(
         "course/certificates.html",
         inst=inst,
         module=inst.module,
         rule=scores.rule_of(inst),
         rows=rows,
+        total=total,
+        page=page,
+        first_row=(page - 1) * PAGE_SIZE + 1,
+        has_next=page < last_page,
         groups=groups,
         group_names={r.id: r.name for r in groups},
         chosen=chosen,
         eligible=sum(1 for r in rows if r["standing"].eligible),
-        issued=sum(1 for r in rows if r["cert"]),
+        issued=issued,
         can_edit=g.role in EDITORS,
         problems=_template_problems() if g.role in EDITORS else [],
         exports=exports.recent(db, inst, g.viewer.user_id, (exports.CERT_ZIP, exports.CERT_ISSUE))
