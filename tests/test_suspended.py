@@ -46,6 +46,9 @@ def test_cli_suspends_lists_and_restores(live_tool, lms, browser):
 
     missing = _cli(app, "suspend", "nobody@example.id")
     assert missing.exit_code != 0 and "no user 'nobody@example.id'" in missing.output
+    for odd in ("²", "9" * 25):  # not ids: looked up as email or sub, not a traceback
+        refused = _cli(app, "suspend", odd)
+        assert refused.exit_code == 1 and f"no user {odd!r}" in refused.output, refused.output
 
 
 def test_a_suspended_user_cannot_launch_and_nothing_is_written(live_tool, lms, browser):

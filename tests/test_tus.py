@@ -273,6 +273,11 @@ def test_bad_requests_get_clear_refusals(live_tool, peserta):
         headers=tus.headers(**{"Upload-Metadata": f"filename {b64('a.pdf')},target {b64(target)}"}),
     )
     assert no_length.status_code == 400 and "Upload-Length" in no_length.text
+    for odd in ("²", "9" * 19, "-1", "1e3"):  # "²".isdigit() is true, int("²") fails
+        metadata = f"filename {b64('a.pdf')},target {b64(target)}"
+        headers = tus.headers(**{"Upload-Length": odd, "Upload-Metadata": metadata})
+        bad_length = tus.browser.request("POST", tus.url(), headers=headers)
+        assert bad_length.status_code == 400 and "Upload-Length" in bad_length.text, odd
     no_target = tus.browser.request(
         "POST",
         tus.url(),

@@ -20,7 +20,7 @@ class AccountError(Exception):
 def find_user(db: Session, who: str) -> User:
     """A user by id, or by exact email or LMS user id (sub) when that is unique."""
     who = who.strip()
-    if who.isdigit():
+    if who.isascii() and who.isdigit() and len(who) <= 18:  # not "²", nor past BIGINT
         user = db.get(User, int(who))
         if user is not None:
             return user

@@ -37,6 +37,7 @@ from lti_tool.models import UploadSession
 from lti_tool.uploads import sessions, targets
 from lti_tool.uploads.sessions import TusError, log
 from lti_tool.web.auth import course_access
+from lti_tool.web.params import int_param
 
 bp = Blueprint("uploads", __name__)
 
@@ -145,9 +146,10 @@ def _check_version() -> None:
 
 
 def _whole(raw: str | None, code: str) -> int:
-    if raw is None or not raw.strip().isdigit() or len(raw.strip()) > 18:
+    value = int_param(raw.strip() if raw else None)
+    if value is None:
         raise TusError(400, code)
-    return int(raw.strip())
+    return value
 
 
 def parse_metadata(raw: str) -> dict[str, str]:

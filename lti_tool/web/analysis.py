@@ -26,6 +26,7 @@ from lti_tool.models import CourseInstance, Rombel
 from lti_tool.services import scores
 from lti_tool.services.roles import ADMIN, MENTOR, PENGAMPU, STAFF
 from lti_tool.web.auth import course_access
+from lti_tool.web.params import int_param
 from lti_tool.web.views import _instance
 
 bp = Blueprint("analysis", __name__)
@@ -362,7 +363,7 @@ def save_note(ctx: int, module_key: str):
     inst = _instance(ctx, module_key)
     db = db_session()
     raw = request.form.get("rombel_id", "")
-    rombel_id = int(raw) if raw.isdigit() else None
+    rombel_id = int_param(raw)
     if raw and (
         rombel_id is None
         or db.scalar(select(Rombel.id).where(Rombel.id == rombel_id, Rombel.instance_id == inst.id))

@@ -40,6 +40,7 @@ from lti_tool.services import roster, schedule, scores
 from lti_tool.services.gradebook_export import slug
 from lti_tool.services.roles import ADMIN, MENTOR, PENGAMPU, PESERTA
 from lti_tool.web.auth import course_access
+from lti_tool.web.params import int_param
 from lti_tool.web.views import _instance
 
 bp = Blueprint("certificates", __name__)
@@ -143,18 +144,10 @@ def mine_pdf(ctx: int, module_key: str):
 # -- staff --------------------------------------------------------------------------------
 
 
-def _digits(raw: str | None, most: int) -> str | None:
-    """A query argument of at most `most` ASCII digits, or None (`"²".isdigit()` is
-    true, and `int("²")` fails)."""
-    raw = raw or ""
-    return raw if raw.isascii() and raw.isdigit() and len(raw) <= most else None
-
-
 def _page(raw: str | None, last_page: int) -> int:
     """?page=: anything but digits is the first page; past the end, the last page."""
-    if not (raw and raw.isascii() and raw.isdigit()):
-        return 1
-    return last_page if len(raw) > 9 else max(1, min(int(raw), last_page))
+    value = int_param(raw, 4000)  # any run of digits: a page far past the end is the last
+    return 1 if value is None else max(1, min(value, last_page))
 
 
 def _viewer_filters(chosen: int | None) -> Filters:
@@ -189,8 +182,7 @@ def klass(ctx: int, module_key: str):
     only; the counts are of the whole (filtered) class."""
     db = db_session()
     inst = _instance(ctx, module_key)
-    raw = _digits(request.args.get("rombel"), 18)
-    chosen = int(raw) if raw is not None else None
+    chosen = int_param(request.args.get("rombel"))
     filters = _viewer_filters(chosen)
     groups = roster.rombels(db, inst)
     if g.role == MENTOR:
@@ -289,8 +281,7 @@ def class_zip(ctx: int, module_key: str):
     POST: ask for it, answered with its status page."""
     inst = _editor(ctx, module_key)
     db = db_session()
-    raw = request.args.get("rombel", "")
-    chosen = int(raw) if raw.isdigit() and len(raw) < 10 else None  # the roster is the job's
+    chosen = int_param(request.args.get("rombel"), 9)  # the roster is the job's
     group = None
     if chosen is not None:
         group = next((r for r in roster.rombels(db, inst) if r.id == chosen), None)

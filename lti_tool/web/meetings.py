@@ -15,6 +15,7 @@ from lti_tool.services import meetings, roster
 from lti_tool.services.instances import InstanceError
 from lti_tool.services.roles import ADMIN, MENTOR, PENGAMPU
 from lti_tool.web.auth import course_access
+from lti_tool.web.params import int_param
 from lti_tool.web.views import _instance
 
 bp = Blueprint("meetings", __name__)
@@ -81,9 +82,10 @@ def _target(db, inst, key: str, rombel_arg: str):
             abort(404)
         return "web", (existing.title if existing else ""), None
     planned = {m["key"]: m for m in meetings.template_meetings(inst)}
-    if key not in planned or not rombel_arg.isdigit() or int(rombel_arg) not in groups:
+    rombel_id = int_param(rombel_arg)
+    if key not in planned or rombel_id not in groups:
         abort(404)
-    return "tm", planned[key]["title"], int(rombel_arg)
+    return "tm", planned[key]["title"], rombel_id
 
 
 @bp.route("/c/<int:ctx>/module/<module_key>/pertemuan/<key>", methods=["GET", "POST"])

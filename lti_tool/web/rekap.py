@@ -34,6 +34,7 @@ from lti_tool.services import roster
 from lti_tool.services.roles import MENTOR, STAFF
 from lti_tool.services.schedule import today_in
 from lti_tool.web.auth import course_access
+from lti_tool.web.params import int_param
 from lti_tool.web.views import _instance
 
 bp = Blueprint("rekap", __name__)
@@ -125,8 +126,7 @@ def show(ctx: int, module_key: str, kind_name: str):
     inst, kind = _open(ctx, module_key, kind_name)
     db = db_session()
     groups, mentors = _filter_choices(db, inst)
-    page_arg = request.args.get("page", "1")
-    page = int(page_arg) if page_arg.isdigit() and 0 < int(page_arg) < 10**7 else 1
+    page = int_param(request.args.get("page"), 7) or 1
     common = {
         "inst": inst,
         "module": inst.module,

@@ -12,6 +12,7 @@ from lti_tool.models import StaffReport
 from lti_tool.services import reports, roster
 from lti_tool.services.roles import ADMIN, MENTOR, PENGAMPU
 from lti_tool.web.auth import course_access
+from lti_tool.web.params import int_param
 from lti_tool.web.views import _instance
 
 bp = Blueprint("reports", __name__)
@@ -61,13 +62,13 @@ def create(ctx: int, module_key: str):
     """Start a report: a mentor's on one of their rombel, or the pengampu's on the class."""
     db = db_session()
     inst = _instance(ctx, module_key)
-    week = request.form.get("week", "")
-    if not week.isdigit() or not 1 <= int(week) <= 52:
+    week = int_param(request.form.get("week"), 2)
+    if week is None or not 1 <= week <= 52:
         return redirect(url_for("reports.index", ctx=ctx, module_key=module_key, error="week"))
     if g.role == MENTOR:
         own = {r.id for r in roster.rombels(db, inst) if r.mentor_id == g.viewer.user_id}
-        rombel = request.form.get("rombel_id", "")
-        if not rombel.isdigit() or int(rombel) not in own:
+        rombel = int_param(request.form.get("rombel_id"))
+        if rombel not in own:
             return redirect(
                 url_for("reports.index", ctx=ctx, module_key=module_key, error="rombel")
             )
@@ -75,12 +76,12 @@ def create(ctx: int, module_key: str):
             instance_id=inst.id,
             author_id=g.viewer.user_id,
             kind="mentor",
-            rombel_id=int(rombel),
-            week=int(week),
+            rombel_id=rombel,
+            week=week,
         )
     elif g.role in (PENGAMPU, ADMIN):
         report = StaffReport(
-            instance_id=inst.id, author_id=g.viewer.user_id, kind="pengampu", week=int(week)
+            instance_id=inst.id, author_id=g.viewer.user_id, kind="pengampu", week=week
         )
     else:
         abort(403)

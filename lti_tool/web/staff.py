@@ -19,6 +19,7 @@ from lti_tool.services import instances, lms_groups, nrps, roster, schedule
 from lti_tool.services.instances import InstanceError
 from lti_tool.services.roles import ADMIN, MENTOR, PENGAMPU, STAFF
 from lti_tool.web.auth import course_access
+from lti_tool.web.params import int_param
 from lti_tool.web.views import _instance
 
 bp = Blueprint("staff", __name__)
@@ -236,8 +237,7 @@ def set_due(ctx: int, module_key: str):
 @course_access
 def create_rombel(ctx: int, module_key: str):
     inst = _editor_instance(ctx, module_key)
-    mentor = request.form.get("mentor_id", "")
-    mentor_id = int(mentor) if mentor.isdigit() else None
+    mentor_id = int_param(request.form.get("mentor_id"))
     name = request.form.get("name", "")
     return _apply_change(
         ctx, module_key, lambda db: roster.create_rombel(db, inst, name, mentor_id)
@@ -250,9 +250,9 @@ def assign(ctx: int, module_key: str):
     """Assign every listed peserta (field `rombel-<user id>`) in one transaction."""
     inst = _editor_instance(ctx, module_key)
     wanted = [
-        (int(field[7:]), int(value) if value.isdigit() else None)
+        (user_id, int_param(value))
         for field, value in request.form.items()
-        if field.startswith("rombel-") and field[7:].isdigit()
+        if field.startswith("rombel-") and (user_id := int_param(field[7:])) is not None
     ]
 
     def change(db) -> None:
@@ -266,15 +266,16 @@ def _grouped_summary(db, inst) -> dict | None:
     """The result of the last "rombel from the LMS groups", from the redirect's query."""
     raw = request.args.get("grouped", "")
     parts = raw.split("-")
-    if len(parts) != 4 or not all(p.isdigit() for p in parts):
+    counts = [int_param(p, 9) for p in parts]
+    if len(parts) != 4 or None in counts:
         return None
-    several = {int(u) for u in request.args.get("several", "").split(".") if u.isdigit()}
+    several = {int_param(u) for u in request.args.get("several", "").split(".")} - {None}
     names = [p.name for p in roster.peserta(db, inst) if p.id in several]
     return {
-        "groups": int(parts[0]),
-        "created": int(parts[1]),
-        "assigned": int(parts[2]),
-        "mentors": int(parts[3]),
+        "groups": counts[0],
+        "created": counts[1],
+        "assigned": counts[2],
+        "mentors": counts[3],
         "several": names,
         "several_mentors": [n for n in request.args.getlist("mm") if n][:50],
     }

@@ -36,6 +36,7 @@ from lti_tool.services.roles import PESERTA, STAFF
 from lti_tool.uploads.handoff import UploadUnavailableError, completed_file
 from lti_tool.uploads.targets import name as upload_target
 from lti_tool.web.auth import course_access
+from lti_tool.web.params import int_param
 from plugins.forum import service, text
 from plugins.forum.models import ForumAttachment, ForumAudit, ForumPost, ForumThread
 from plugins.forum.settings import FILE_TYPES
@@ -147,8 +148,7 @@ def _storage():
 
 
 def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+    return int_param(request.args.get("page"), 5) or 1
 
 
 class Forum:
@@ -254,9 +254,9 @@ def render_page(page, form: dict | None = None, error: str | None = None) -> str
 
 def _render_list(forum: Forum, form: dict | None = None, error: str | None = None) -> str:
     db = forum.db
-    number = _page_number()
+    page_no = _page_number()
     rows, total = service.thread_rows(
-        db, forum.ctx, forum.activity.id, forum.scope, forum.user_id, forum.staff, number
+        db, forum.ctx, forum.activity.id, forum.scope, forum.user_id, forum.staff, page_no
     )
     pages = service.last_page(total, service.THREADS_PER_PAGE)
     s = forum.settings
@@ -267,7 +267,7 @@ def _render_list(forum: Forum, form: dict | None = None, error: str | None = Non
         prompt=text.safe(text.to_html(s.prompt)) if s.prompt else None,
         rows=rows,
         total=total,
-        number=number,
+        number=page_no,
         pages=pages,
         unread=service.unread_total(
             db, forum.ctx, forum.activity.id, forum.scope, forum.user_id, forum.staff
@@ -304,7 +304,7 @@ def _accept_attr(settings) -> str:
 
 
 def _posted_form() -> dict:
-    pending = [int(v) for v in request.form.getlist("pending") if v.isdigit()]
+    pending = [n for v in request.form.getlist("pending") if (n := int_param(v)) is not None]
     key = request.form.get("submit_key", "")
     return {
         "title": text.clean_text(request.form.get("title"), multiline=False),
@@ -465,8 +465,8 @@ def new_thread(ctx: int, activity_id: int):
         allowed = {rid for rid, _n in forum.scope.post_to}
         if len(allowed) == 1:
             rombel_id = next(iter(allowed))
-        elif form["rombel"].isdigit() and int(form["rombel"]) in allowed:
-            rombel_id = int(form["rombel"])
+        elif (chosen := int_param(form["rombel"])) in allowed:
+            rombel_id = chosen
         elif form["rombel"]:
             abort(404)
         else:
@@ -523,8 +523,8 @@ def _render_thread(
     form = form or _new_form()
     quoting = None
     quote_arg = form.get("quote") or request.args.get("quote", "")
-    if quote_arg.isdigit():
-        q = db.get(ForumPost, int(quote_arg))
+    if (quote_id := int_param(quote_arg)) is not None:
+        q = db.get(ForumPost, quote_id)
         if q is not None and q.thread_id == thread.id and _readable(forum, q):
             quoting = (db.get(User, q.author_id).display_name, q)
             form["quote"] = str(q.id)
@@ -598,7 +598,8 @@ def reply(ctx: int, activity_id: int, thread_id: int):
         form["submit_key"] = secrets.token_hex(16)
     quote_id = None
     if form["quote"]:
-        q = db.get(ForumPost, int(form["quote"])) if form["quote"].isdigit() else None
+        quote = int_param(form["quote"])
+        q = db.get(ForumPost, quote) if quote is not None else None
         if q is None or q.thread_id != t.id or not _readable(forum, q):
             abort(404)
         quote_id = q.id

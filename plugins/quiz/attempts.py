@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from grading.report import report_score
 from lti_tool.models import Activity, CourseInstance, DueOverride
 from lti_tool.services import completion, schedule
+from lti_tool.web.params import int_param
 from plugins.quiz import banks, engine
 from plugins.quiz.models import QuizAttempt
 from plugins.quiz.settings import QuizSettings
@@ -174,9 +175,10 @@ def read_answers(attempt: QuizAttempt, form) -> dict[str, Any]:
         if not key.startswith("s") or key == "submit":
             continue
         head, _, sub = key[1:].partition("-")
-        if not head.isdigit() or int(head) >= len(attempt.slots):
+        index = int_param(head, 4)
+        if index is None or index >= len(attempt.slots):
             raise QuizError("tampered")
-        slot = attempt.slots[int(head)]
+        slot = attempt.slots[index]
         snap_type = slot["snap"]["qtype"]
         if sub:
             if snap_type != "matching":

@@ -262,6 +262,9 @@ def test_long_threads_and_lists_are_paged_with_bounded_queries(live_tool, lms):
     second = siti.get(url + "?page=2").text
     assert "Posting 54<" in second and "Posting 49<" not in second
     assert siti.get(url + "?page=abc").status_code == 200
+    for odd in ("²", "9" * 25):  # "²".isdigit() is true and int("²") fails
+        assert siti.get(url + f"?page={odd}").status_code == 200
+        assert siti.get(url + f"?quote={odd}").status_code == 200
 
     # the list: one query for the threads with their counts, whatever their number
     engine = get_db(app).engine
