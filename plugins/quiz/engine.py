@@ -148,7 +148,11 @@ def parse_number(text: str) -> Decimal | None:
         value = Decimal(t)
     except InvalidOperation:
         return None
-    return value if value.is_finite() else None
+    # "1e9999999" is a Decimal, but past the exponents arithmetic allows (Emax
+    # 999999): comparing it would raise. Far beyond any answer, it is no number.
+    if not value.is_finite() or abs(value.adjusted()) > 99_999:
+        return None
+    return value
 
 
 def fraction(slot: dict, answer: Any) -> Decimal:

@@ -107,6 +107,10 @@ MATCH = Question(
         (NUM, "3.16", Decimal("0.5")),  # outside the first, inside the second
         (NUM, "2.7", Decimal(0)),
         (NUM, "tiga", Decimal(0)),
+        # past Decimal's exponent range: the subtraction would overflow (a 500 at submit)
+        (NUM, "1e9999999", Decimal(0)),
+        (NUM, "-1E-9999999", Decimal(0)),
+        (NUM, "314e-2", Decimal(1)),
     ],
 )
 def test_fraction_of_each_type(question, answer, expected):
