@@ -23,6 +23,8 @@ from lti_tool.services.roles import MENTOR, PENGAMPU, PESERTA
 MAX_PESERTA_PER_PENGAMPU = 40
 #: PLPG: a rombel of about 10 peserta with one mentor.
 PLPG_ROMBEL_SIZE = 10
+#: Characters of a rombel's name (the column's size; the form says so too).
+MAX_ROMBEL_NAME = 100
 
 
 def mentors_needed(peserta: int) -> int:
@@ -91,6 +93,8 @@ def create_rombel(db: Session, inst: CourseInstance, name: str, mentor_id: int |
     name = name.strip()
     if not name:
         raise InstanceError("rombel_name")
+    if len(name) > MAX_ROMBEL_NAME:
+        raise InstanceError("rombel_name_long")
     if db.scalar(select(Rombel.id).where(Rombel.instance_id == inst.id, Rombel.name == name)):
         raise InstanceError("rombel_exists")
     if mentor_id is not None and mentor_id not in {m.id for m in mentors(db, inst)}:

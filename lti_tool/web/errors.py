@@ -7,6 +7,7 @@ import logging
 from flask import Flask, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from lti_tool.lti.errors import LtiError
@@ -35,6 +36,20 @@ def register_error_handlers(app: Flask) -> None:
         message = _(
             "This form has expired or did not come from this tool. Nothing was changed: "
             "reload the page and try again."
+        )
+        return render_template("error.html", title=message, message=message, code=400), 400
+
+    @app.errorhandler(DataError)
+    def data_error(exc: DataError):
+        """A value the database refuses (longer than its column, a number out of range):
+        forms check what they take, this is the net under them. Nothing is saved."""
+        from lti_tool.db import session as db_session
+
+        db_session().rollback()
+        log.warning("value refused by the database: %s", exc.orig)
+        message = _(
+            "A value in the form is too long or not valid. Nothing was saved: shorten it "
+            "and try again."
         )
         return render_template("error.html", title=message, message=message, code=400), 400
 

@@ -31,6 +31,7 @@ ERRORS = {
     ),
     "rombel_name": _l("Give the rombel a name."),
     "rombel_exists": _l("A rombel with this name exists already."),
+    "rombel_name_long": _l("The rombel's name is too long: at most 100 characters."),
     "not_a_mentor": _l("Only a mentor of this course can lead a rombel."),
     "not_a_peserta": _l("Only peserta of this course can be placed in a rombel."),
     "no_such_rombel": _l("That rombel does not exist."),
