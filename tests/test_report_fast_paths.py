@@ -192,6 +192,87 @@ def test_fast_xlsx_refuses_nan_as_xlsxwriter_does():
         _reference_xlsx([table], "Asia/Jakarta")
 
 
+def _dense_tables() -> list[Table]:
+    """Rows with every cell, each column of one kind (as the grade recap's), written a
+    column at a time; among them batches that cannot be (text to escape, outer
+    whitespace, "_x", an int of 16 digits, an empty cell, a short row)."""
+    rng = random.Random(11)
+    columns = [
+        Column("No", "int", width=6),
+        Column("Name", width=20),
+        Column("Score", "number", 2),
+        Column("Whole", "number", 0),
+        Column("Passed"),
+        Column("Any number"),  # no number format
+    ]
+    numbers = [n for n in TRICKY_NUMBERS if isinstance(n, Decimal)]
+    plain = ["Siti Rahayu", "", "Budi_", "xena", "emoji 😀", "=1+1", "@user", "x" * 16_383]
+    rows = [
+        (n, rng.choice(plain), rng.choice(numbers), D(n % 7), rng.choice(["Ya", "Tidak"]), n * 3)
+        for n in range(1, 200)
+    ]
+    spoilers = {
+        23: (23, "markup & <b>", D("1.5"), D(1), "Ya", 1),
+        47: (47, " leading", D("1.5"), D(1), "Ya", 1),
+        71: (71, "_x0041_", D("1.5"), D(1), "Ya", 1),
+        95: (95, "Siti", D("1.5"), D(1), "Ya", 10**16),
+        119: (119, "Siti", None, D(1), "Ya", 1),
+        143: (143, "Siti", D("1.5"), D(1), "Ya"),
+        167: (167, "Siti", D("1.5"), D(1), "Ya", D("2.5")),
+    }
+    rows = [spoilers.get(row[0], row) for row in rows]
+    return [Table("dense", "Dense", columns, sliced(lambda: iter(rows)))]
+
+
+@pytest.mark.parametrize("batch", [2000, 24, 1], ids=["one-batch", "batches", "row-batches"])
+def test_dense_rows_equal_xlsxwriter_byte_for_byte(monkeypatch, batch):
+    monkeypatch.setattr(writers, "_XML_FLUSH_ROWS", batch)
+    written = []
+    dense = writers._SheetRows._dense
+
+    def counted(self, rows):
+        found = dense(self, rows)
+        written.append(found is not None)
+        return found
+
+    monkeypatch.setattr(writers._SheetRows, "_dense", counted)
+    fast = _parts(_fast_xlsx(_dense_tables(), "Asia/Jakarta"))
+    reference = _parts(_reference_xlsx(_dense_tables(), "Asia/Jakarta"))
+    assert list(fast) == list(reference)
+    for name, data in reference.items():
+        assert fast[name] == data, name
+    if batch == 2000:  # one batch, with the spoilers: row by row
+        assert written == [False]
+    else:  # some batches a column at a time, the spoilers' row by row
+        assert any(written) and not all(written)
+
+
+def _csv(tables: list[Table], indonesian: bool) -> bytes:
+    return b"".join(writers.csv_chunks(tables, timezone="Asia/Jakarta", indonesian=indonesian))
+
+
+@pytest.mark.parametrize("indonesian", [True, False])
+@pytest.mark.parametrize("chunk", [500, 24, 1])
+def test_csv_by_columns_equals_csv_by_cells(monkeypatch, indonesian, chunk):
+    """Chunks of rows written a column at a time give the CSV of every cell through
+    `_csv_cell` (the one without `_csv_dense`)."""
+    monkeypatch.setattr(writers, "CSV_FLUSH_ROWS", chunk)
+    tables = [*_dense_tables(), *_tables()]
+    dense = writers._csv_dense
+    used = []
+
+    def counted(rows, width, *, comma):
+        found = dense(rows, width, comma=comma)
+        used.append(found is not None)
+        return found
+
+    monkeypatch.setattr(writers, "_csv_dense", counted)
+    fast = _csv(tables, indonesian)
+    assert any(used) and not all(used)
+    monkeypatch.setattr(writers, "_csv_dense", lambda rows, width, *, comma: None)
+    assert fast == _csv(tables, indonesian)
+
+
 @pytest.mark.parametrize("indonesian", [True, False])
 def test_csv_cells_equal_the_formatter(indonesian):
     fmt = writers.Formatter("Asia/Jakarta", decimal_comma=indonesian)

@@ -17,7 +17,19 @@ from lti_tool.db import Base, utcnow
 
 class ActivityScore(Base):
     __tablename__ = "activity_score"
-    __table_args__ = (UniqueConstraint("context_pk", "activity_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("context_pk", "activity_id", "user_id"),
+        # A peserta's scores side by side, covering score and points possible: the
+        # grade recap reads them per peserta (migration 0021).
+        Index(
+            "ix_activity_score_by_user",
+            "context_pk",
+            "user_id",
+            "activity_id",
+            "score",
+            "max_score",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     context_pk: Mapped[int] = mapped_column(ForeignKey("context.id", ondelete="CASCADE"))
