@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.models import CourseInstance, Membership, Rombel
 from lti_tool.services.roles import MENTOR
+from lti_tool.web.params import int_param
 
 Cell = str | int | Decimal | date | datetime | None
 Rows = Callable[[int, int | None], Iterator[tuple]]
@@ -150,7 +151,7 @@ BAD_RANGE = _l("The start date is after the end date.")
 
 def _number(raw: str) -> int | None:
     raw = raw.strip()
-    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+    return int_param(raw, 9)
 
 
 def parse_filters(
