@@ -14,8 +14,9 @@ The test (named on the analysis page):
   95% CI of d̄: d̄ ± t(0.975, df) · s_d / √n.
 Fewer than 2 pairs: nothing is computed; 2 to 4 pairs: computed with a warning that
 so few pairs cannot support a conclusion; all differences equal (s_d = 0): t is
-undefined and says so. scipy (scipy.special only) is imported when a test is
-computed, not when the module loads: web workers that never show it do not pay for it.
+undefined and says so. Student's t distribution (p and t(0.975, df)) comes from
+`student_t`, a few lines of pure Python equal to scipy.special's within 1e-12 (the
+tests compare them): importing scipy.special and numpy cost a worker 41 MB.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from grading.formulas import aggregate, quantize
+from lti_tool.analysis.student_t import stdtr, stdtrit
 from lti_tool.models import (
     ActivityScore,
     CourseInstance,
@@ -430,10 +432,9 @@ def _moments(group: Sequence[Pair]) -> tuple:
 def paired_tests(groups: Sequence[Sequence[Pair]]) -> list[PrePost]:
     """The paired t-test of each group (the class, each rombel) with the formulas above:
     sums in plain floats (`_moments`), then p = 2 · P(T_df ≤ -|t|) and t(0.975, df)
-    for all groups in one call each to scipy.special (stdtr, stdtrit: Student's t CDF
-    and its inverse, what scipy.stats.t and ttest_rel use; the tests check equal
-    results): scipy.stats would add 0.7 s and about 45 MB to every worker that
-    imports it."""
+    from `student_t` (stdtr, stdtrit: Student's t CDF and its inverse, as
+    scipy.special's, which scipy.stats.t and ttest_rel use; the tests check the results
+    agree within 1e-12 and that what is shown, rounded, is the same)."""
     k = len(groups)
     if k == 0:
         return []
@@ -451,18 +452,11 @@ def paired_tests(groups: Sequence[Sequence[Pair]]) -> list[PrePost]:
     t = [math.nan] * k
     p = [math.nan] * k
     crit = [math.nan] * k
-    if tested:
-        import numpy as np
-        from scipy.special import stdtr, stdtrit
-
-        for i in tested:
-            t[i] = mean_d[i] / (sd_d[i] / math.sqrt(sizes[i]))
-        df = np.array([sizes[i] - 1 for i in tested], dtype=float)
-        probability = 2 * stdtr(df, -np.abs(np.array([t[i] for i in tested])))
-        critical = stdtrit(df, 0.975)
-        for j, i in enumerate(tested):
-            p[i] = float(probability[j])
-            crit[i] = float(critical[j])
+    for i in tested:
+        t[i] = mean_d[i] / (sd_d[i] / math.sqrt(sizes[i]))
+        df = float(sizes[i] - 1)
+        p[i] = 2 * stdtr(df, -abs(t[i]))
+        crit[i] = stdtrit(df, 0.975)
     out = []
     for i in range(k):
         size = sizes[i]
@@ -517,23 +511,81 @@ class Summary:
     sd: float | None  # sample SD (n - 1); None for one value
 
 
-def summarize(values) -> Summary | None:
-    """min, quartiles (linear interpolation), max, mean and SD; None without values."""
-    import numpy as np
+def _sum(values: Sequence[float]) -> float:
+    """The sum of floats as numpy adds a float64 array (`np.sum`, `np.mean`): pairwise,
+    so every statistic shown is the same to the last bit as when numpy computed it."""
+    return 0.0 + _pairwise(values, 0, len(values))
 
-    data = np.asarray(values, dtype=float)
-    if data.size == 0:
+
+def _pairwise(a: Sequence[float], start: int, n: int) -> float:
+    """numpy's pairwise_sum: below 8 values one by one; up to 128 in 8 running sums
+    (every 8th value) joined as ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)),
+    then the rest one by one; above 128 the two halves (the first a multiple of 8)."""
+    if n < 8:
+        res = 0.0
+        for i in range(start, start + n):
+            res += a[i]
+        return res
+    if n <= 128:
+        whole = n - n % 8
+        r = []
+        for j in range(start, start + 8):
+            acc = a[j]
+            for i in range(j + 8, start + whole, 8):
+                acc += a[i]
+            r.append(acc)
+        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        for i in range(start + whole, start + n):
+            res += a[i]
+        return res
+    half = n // 2
+    half -= half % 8
+    return _pairwise(a, start, half) + _pairwise(a, start + half, n - half)
+
+
+def _percentile(ordered: Sequence[float], q: float) -> float:
+    """numpy's percentile (method "linear") of sorted values, q in [0, 1]: the same
+    index arithmetic and interpolation (from the upper value when the fraction is
+    1/2 or more)."""
+    n = len(ordered)
+    virtual = (n - 1) * q
+    below = math.floor(virtual)
+    if virtual >= n - 1:
+        return ordered[-1]
+    gamma = virtual - below
+    a, b = ordered[below], ordered[below + 1]
+    diff = b - a
+    if gamma >= 0.5:
+        return b - diff * (1 - gamma)
+    return a + diff * gamma
+
+
+def summarize(values) -> Summary | None:
+    """min, quartiles (linear interpolation), max, mean and SD; None without values.
+    Plain floats, computed as numpy's percentile, mean and std(ddof=1) do (the tests
+    check the same bits) without importing it."""
+    data = [float(v) for v in values]
+    n = len(data)
+    if n == 0:
         return None
-    q = np.percentile(data, [0, 25, 50, 75, 100])
+    ordered = sorted(data)
+    mean = _sum(data) / n
+    sd = None
+    if n > 1:
+        squares = []
+        for x in data:
+            dev = x - mean
+            squares.append(dev * dev)
+        sd = math.sqrt(_sum(squares) / (n - 1))
     return Summary(
-        n=int(data.size),
-        minimum=float(q[0]),
-        q1=float(q[1]),
-        median=float(q[2]),
-        q3=float(q[3]),
-        maximum=float(q[4]),
-        mean=float(data.mean()),
-        sd=float(data.std(ddof=1)) if data.size > 1 else None,
+        n=n,
+        minimum=ordered[0],
+        q1=_percentile(ordered, 0.25),
+        median=_percentile(ordered, 0.5),
+        q3=_percentile(ordered, 0.75),
+        maximum=ordered[-1],
+        mean=mean,
+        sd=sd,
     )
 
 
