@@ -11,7 +11,7 @@ mentors launched into it.
 Then `--clients` virtual users share one pacer that hands out request slots evenly at
 `--rate` requests per second. Each user takes an identity for a session (a launch: the
 OIDC login, the id_token POST and the landing page; peserta 80 %, mentor 10 %,
-pengampu 10 %) and does a few things as it:
+pengampu 10 %; `--staff-share` changes the 20 % of staff) and does a few things as it:
 
   peserta   module and course pages, learning-material pages, a quiz (start, the
             attempt page, two autosaves as the page's script posts them, submit, the
@@ -32,8 +32,19 @@ default 1) memory must be flat: a least-squares slope under 0.5 MB per minute, a
 growth from the first sample after the warm-up to the last under 10 %. The slope over
 the second half is printed too (memory that fills caches flattens; a leak does not).
 
+Each server process's RssAnon, RssFile and PSS are sampled too and printed with their
+slopes after the warm-up (which process grows, and whether it is its own memory).
+`--tracemalloc DIR` runs the server with bench/tracemalloc_conf.py's gunicorn hooks
+(through bench/tracemalloc_serve.py): tracemalloc snapshots in the first
+`--tracemalloc-workers` workers (0: none) and, in every worker, a line of memory
+figures (RSS, glibc's arenas, SQLite's allocations, gc objects) every
+`--tracemalloc-every` seconds; bench/tracemalloc_diff.py DIR compares them.
+`--server-env NAME=VALUE` sets a variable for the server only (MALLOC_ARENA_MAX=2).
+
     .venv/bin/python bench/soak.py [--minutes 10] [--rate 30] [--workers 3] [--threads 4]
         [--clients 16] [--peserta 300] [--database-url URL] [--redis-url URL]
+        [--tracemalloc DIR [--tracemalloc-workers 1] [--tracemalloc-every 60]]
+        [--server-env NAME=VALUE]
 """
 
 from __future__ import annotations
@@ -184,6 +195,7 @@ class Run:
     resent: Counter = field(default_factory=Counter)  # requests sent again (see Client)
     ctx: int = 0
     staff_pages: list[tuple[str, str]] = field(default_factory=list)
+    staff_share: float = 0.2  # of the sessions: half mentor, half pengampu
 
     def record(self, hit: Hit) -> None:
         with self.lock:
@@ -468,12 +480,12 @@ def user_loop(run: Run, mentors: list[str], pengampu: str) -> None:
     while time.monotonic() < run.end:
         roll = random.random()
         sub = None
-        if roll < 0.8:
+        if roll >= run.staff_share:
             sub, role, actions = run.take_peserta(), "peserta", PESERTA_ACTIONS
             if sub is None:
                 time.sleep(0.05)
                 continue
-        elif roll < 0.9:
+        elif roll < run.staff_share / 2:
             sub, role, actions = random.choice(mentors), "mentor", MENTOR_ACTIONS
         else:
             sub, role, actions = pengampu, "pengampu", PENGAMPU_ACTIONS
@@ -493,11 +505,23 @@ def user_loop(run: Run, mentors: list[str], pengampu: str) -> None:
 # -- the server and its memory --------------------------------------------------------------------
 
 
-def start_server(env: dict[str, str], workers: int, threads: int, log: Path) -> subprocess.Popen:
-    """`lti-tool serve`: gunicorn in the CLI's own process (it is the master)."""
+def start_server(
+    env: dict[str, str], workers: int, threads: int, log: Path, traced: bool = False
+) -> subprocess.Popen:
+    """`lti-tool serve`: gunicorn in the CLI's own process (it is the master); with
+    `traced`, run through bench/tracemalloc_serve.py with bench/tracemalloc_conf.py's
+    hooks (the BENCH_TRACEMALLOC_* variables are in `env`)."""
+    cmd = [str(BIN / "lti-tool")]
+    if traced:
+        here = ROOT / "bench"
+        cmd = [
+            sys.executable,
+            str(here / "tracemalloc_serve.py"),
+            str(here / "tracemalloc_conf.py"),
+        ]
     with log.open("ab") as out:
         return subprocess.Popen(
-            [str(BIN / "lti-tool"), "serve", "--workers", str(workers), "--threads", str(threads)],
+            [*cmd, "serve", "--workers", str(workers), "--threads", str(threads)],
             env=env,
             cwd=ROOT,
             stdout=out,
@@ -512,6 +536,24 @@ class Sample:
     worker_mb: float | None
     requests: int
     errors: int
+    # pid -> (RssAnon, RssFile, Pss) in MB, of the master and each of its workers
+    processes: dict[int, tuple[float, float, float]] = field(default_factory=dict)
+
+
+def process_memory(pid: int) -> tuple[float, float, float] | None:
+    """(RssAnon, RssFile, Pss) of a process in MB; None when it is gone. RSS counts the
+    pages a worker shares with the master (copy-on-write) in each of them, PSS splits them."""
+    out = {}
+    try:
+        for name in ("status", "smaps_rollup"):
+            with open(f"/proc/{pid}/{name}") as f:
+                for line in f:
+                    key, _, rest = line.partition(":")
+                    if key in ("RssAnon", "RssFile", "Pss"):
+                        out[key] = int(rest.split()[0]) / 1024
+    except OSError:
+        return None
+    return out.get("RssAnon", 0.0), out.get("RssFile", 0.0), out.get("Pss", 0.0)
 
 
 class Sampler(threading.Thread):
@@ -528,6 +570,10 @@ class Sampler(threading.Thread):
             errors = sum(1 for h in self.run_.hits if not h.ok)
         worker = rss_kb(self.worker) / 1024 if self.worker else None
         s = Sample(time.monotonic() - self.t0, tree_rss_mb(self.master), worker, n, errors)
+        for pid in [self.master, *descendants(self.master)]:
+            mem = process_memory(pid)
+            if mem is not None:
+                s.processes[pid] = mem
         self.samples.append(s)
         extra = f", job worker {worker:.1f} MB" if worker is not None else ""
         print(
@@ -543,15 +589,31 @@ class Sampler(threading.Thread):
             self.take()
 
 
-def slope_per_minute(samples: list[Sample]) -> float:
-    """Least-squares slope of RSS over time, MB per minute."""
+def slope_per_minute(samples: list[Sample], value=lambda s: s.rss_mb) -> float:
+    """Least-squares slope of RSS (or `value`) over time, MB per minute."""
     if len(samples) < 2:
         return 0.0
     xs = [s.t / 60 for s in samples]
-    ys = [s.rss_mb for s in samples]
+    ys = [value(s) for s in samples]
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
     den = sum((x - mx) ** 2 for x in xs)
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den if den else 0.0
+
+
+def print_processes(after: list[Sample], master: int) -> None:
+    """Each server process's memory after the warm-up -> at the end, and its slope."""
+    pids = [p for p in after[-1].processes if all(p in s.processes for s in after)]
+    if not pids:
+        return
+    print("per process after the warm-up -> end (slope MB/min): RssAnon, RssFile, Pss")
+    for pid in pids:
+        cells = []
+        for i, name in enumerate(("anon", "file", "pss")):
+            a, b = after[0].processes[pid][i], after[-1].processes[pid][i]
+            slope = slope_per_minute(after, lambda s, i=i, pid=pid: s.processes[pid][i])
+            cells.append(f"{name} {a:6.1f} -> {b:6.1f} ({slope:+.2f})")
+        role = "master" if pid == master else "worker"
+        print(f"  {role} {pid:7d}  " + "  ".join(cells))
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -635,7 +697,30 @@ def main() -> None:
     ap.add_argument("--mentors", type=int, default=6)
     ap.add_argument("--sample-seconds", type=float, default=10.0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--staff-share",
+        type=float,
+        default=0.2,
+        help="share of the sessions that are mentor or pengampu ones, half each (0: peserta only)",
+    )
     ap.add_argument("--server-log", help="keep the server's log (access log included) here")
+    ap.add_argument(
+        "--tracemalloc",
+        metavar="DIR",
+        help="tracemalloc in the first --tracemalloc-workers workers: a snapshot and a line of "
+        "memory figures every --tracemalloc-every seconds into DIR (bench/tracemalloc_conf.py; "
+        "compare with bench/tracemalloc_diff.py)",
+    )
+    ap.add_argument("--tracemalloc-workers", type=int, default=1)
+    ap.add_argument("--tracemalloc-every", type=float, default=60.0, help="seconds")
+    ap.add_argument("--tracemalloc-frames", type=int, default=12)
+    ap.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an environment variable for the server (e.g. MALLOC_ARENA_MAX=2); repeatable",
+    )
     add_engine_args(ap)
     args = ap.parse_args()
     random.seed(args.seed)
@@ -653,6 +738,14 @@ def main() -> None:
         tmp = Path(tmpdir)
         report.engines = engines.label
         env = tool_env(engines, tmp / "instance", port, WEB_CONCURRENCY=str(args.workers))
+        server_env = dict(env, **dict(v.split("=", 1) for v in args.server_env))
+        if args.tracemalloc:
+            server_env.update(
+                BENCH_TRACEMALLOC_DIR=str(Path(args.tracemalloc).resolve()),
+                BENCH_TRACEMALLOC_WORKERS=str(args.tracemalloc_workers),
+                BENCH_TRACEMALLOC_EVERY=str(args.tracemalloc_every),
+                BENCH_TRACEMALLOC_FRAMES=str(args.tracemalloc_frames),
+            )
         lti_tool(env, "init", "--no-demo")
         lti_tool(
             env,
@@ -677,7 +770,9 @@ def main() -> None:
         try:
             if args.redis_url:
                 worker = start_worker(env, tmp / "worker.log")
-            proc = start_server(env, args.workers, args.threads, log)
+            proc = start_server(
+                server_env, args.workers, args.threads, log, traced=bool(args.tracemalloc)
+            )
             wait_up(base + "/healthz", proc)
             run = Run(base, platform, Pacer(args.rate), end=0.0)
             peserta = [f"peserta-{i:04d}" for i in range(args.peserta)]
@@ -685,6 +780,7 @@ def main() -> None:
             t = time.perf_counter()
             setup_course(run, peserta, mentors, "pengampu-1")
             run.free_peserta = list(peserta)
+            run.staff_share = args.staff_share
             print(
                 f"soak: setup {time.perf_counter() - t:.0f} s (course {run.ctx}: "
                 f"{args.peserta} peserta, {args.mentors} mentors, 1 pengampu launched); "
@@ -713,7 +809,7 @@ def main() -> None:
             if proc.poll() is not None:
                 raise SystemExit(f"the server died during the soak ({proc.returncode})")
         finally:
-            stop(proc)
+            stop(proc, timeout=90 if args.tracemalloc else 15)  # the last snapshots
             stop(worker)
         server_log = log.read_text(errors="replace") if log.exists() else ""
         if args.server_log:
@@ -761,6 +857,7 @@ def main() -> None:
         f"{start_mb:.1f} MB after the {warmup:g}-minute warm-up, {end_mb:.1f} MB at the end; "
         f"{len(after)} samples after the warm-up"
     )
+    print_processes(after, proc.pid)
     all_p = [h.seconds * 1000 for h in hits]
     report.figure("requests", len(hits), f"in {duration:.0f} s")
     report.figure("achieved rate", len(hits) / duration, "req/s", None, None, target=args.rate)
@@ -800,8 +897,19 @@ def main() -> None:
         clients=args.clients,
         peserta=args.peserta,
         memory_flat=flat,
+        staff_share=args.staff_share,
+        server_env=args.server_env,
+        tracemalloc_workers=args.tracemalloc_workers if args.tracemalloc else 0,
         kinds=kinds,
         samples=[[round(s.t), round(s.rss_mb, 1), s.requests, s.errors] for s in samples],
+        processes={
+            pid: [
+                [round(s.t), *(round(v, 1) for v in s.processes[pid])]
+                for s in samples
+                if pid in s.processes
+            ]
+            for pid in samples[-1].processes
+        },
     )
 
 
