@@ -371,16 +371,19 @@ def results(ctx: int, activity_id: int):
         assigned = roster.assignments(db, instance)
         people = [p for p in people if assigned.get(p.id) in mine]
     ids = {p.id for p in people}
+    # The list needs a few columns of every attempt; the drawn questions (`slots`, a
+    # snapshot of each question: the bulk of an attempt) only the item analysis reads,
+    # of each peserta's first finished attempt, streamed below.
     rows = [
         a
-        for a in db.scalars(
-            select(QuizAttempt)
+        for a in db.execute(
+            select(*_RESULT_COLUMNS)
             .where(QuizAttempt.context_pk == ctx, QuizAttempt.activity_id == activity.id)
             .order_by(QuizAttempt.user_id, QuizAttempt.number)
         )
         if a.user_id in ids
     ]
-    by_user: dict[int, list[QuizAttempt]] = {}
+    by_user: dict[int, list] = {}
     for a in rows:
         by_user.setdefault(a.user_id, []).append(a)
     s = attempts.settings_of(activity)
@@ -391,7 +394,7 @@ def results(ctx: int, activity_id: int):
         for uid, atts in by_user.items()
     }
     firsts = [
-        next(a for a in atts if a.state == "finished")
+        next(a.id for a in atts if a.state == "finished")
         for atts in by_user.values()
         if any(a.state == "finished" for a in atts)
     ]
@@ -402,12 +405,36 @@ def results(ctx: int, activity_id: int):
         people=people,
         by_user=by_user,
         grades=grades,
-        items=analysis.item_analysis(firsts),
+        items=analysis.item_analysis(_analysed(db, firsts)),
         analysed=len(firsts),
         can_manage=g.role in (PENGAMPU, ADMIN),
         module=module,
     )
     return _framed(html, activity, module)
+
+
+_RESULT_COLUMNS = (
+    QuizAttempt.id,
+    QuizAttempt.context_pk,
+    QuizAttempt.user_id,
+    QuizAttempt.number,
+    QuizAttempt.state,
+    QuizAttempt.percent,
+)
+ANALYSIS_BATCH = 50
+
+
+def _analysed(db, attempt_ids: list[int]):
+    """(slots, fractions) of these attempts (one per peserta, in user order), read
+    ANALYSIS_BATCH at a time: the item analysis keeps a few numbers of each, so a
+    class's question snapshots are never all in memory at once."""
+    for start in range(0, len(attempt_ids), ANALYSIS_BATCH):
+        chunk = attempt_ids[start : start + ANALYSIS_BATCH]
+        yield from db.execute(
+            select(QuizAttempt.slots, QuizAttempt.fractions)
+            .where(QuizAttempt.id.in_(chunk))
+            .order_by(QuizAttempt.user_id)
+        )
 
 
 # -- pengampu: question banks ------------------------------------------------------------
