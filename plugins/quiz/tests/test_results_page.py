@@ -188,7 +188,9 @@ def test_results_read_snapshots_of_the_analysed_attempts_only_in_batches(course,
     def on_execute(_conn, _cursor, statement, parameters, _context, _many):
         # (finish_overdue's look for attempts whose time is up is not the page's list)
         if "quiz_attempt.slots" in statement and "quiz_attempt.deadline <" not in statement:
-            slots_reads.append(tuple(parameters))
+            # positional on SQLite, named on PostgreSQL (psycopg)
+            values = parameters.values() if isinstance(parameters, dict) else parameters
+            slots_reads.append(tuple(values))
 
     monkeypatch.setattr(quiz_views, "ANALYSIS_BATCH", 1, raising=False)
     engine_ = get_db(app).engine
