@@ -155,27 +155,31 @@ COUNTED_TABLES = (
 @pytest.fixture
 def lms(live_tool: LiveTool):
     """A platform peer on its own port, registered with the tool (and the tool with it)."""
-    from lti_tool.services.platforms import add_platform
     from tests.peer import TestPlatform
 
     with TestPlatform() as platform:
-        platform.register_tool(
-            live_tool.base_url, client_id=CLIENT_ID, deployment_ids=[DEPLOYMENT_ID]
-        )
-        with live_tool.app.app_context():
-            from lti_tool.db import session
-
-            add_platform(
-                session(),
-                name="Peer LMS",
-                issuer=platform.issuer,
-                client_id=CLIENT_ID,
-                auth_login_url=platform.auth_url,
-                auth_token_url=platform.token_url,
-                key_set_url=platform.jwks_url,
-                deployment_ids=[DEPLOYMENT_ID],
-            )
+        connect_peer(live_tool, platform)
         yield platform
+
+
+def connect_peer(tool: LiveTool, platform) -> None:
+    """Register the platform peer with the served tool, and the tool with the peer."""
+    from lti_tool.db import session
+    from lti_tool.services.platforms import add_platform
+
+    platform.register_tool(tool.base_url, client_id=CLIENT_ID, deployment_ids=[DEPLOYMENT_ID])
+    with tool.app.app_context():
+        add_platform(
+            session(),
+            name="Peer LMS",
+            issuer=platform.issuer,
+            client_id=CLIENT_ID,
+            auth_login_url=platform.auth_url,
+            auth_token_url=platform.token_url,
+            key_set_url=platform.jwks_url,
+            deployment_ids=[DEPLOYMENT_ID],
+        )
+        session().commit()
 
 
 _CSRF = re.compile(r'(?:name="csrf_token" value|name="csrf-token" content)="([^"]+)"')

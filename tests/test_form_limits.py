@@ -18,7 +18,7 @@ from sqlalchemy import text
 
 from lti_tool.config import Config
 from lti_tool.db import get_db
-from tests.conftest import build_app, launch_as, served
+from tests.conftest import build_app, connect_peer, launch_as, served
 
 RENCANA = "/course/gp-pedagogik-a/pendahuluan/rencana-belajar"
 TUGAS = "/course/gp-pedagogik-a/sesi-1/tugas"
@@ -52,25 +52,11 @@ class Signed:
 @pytest.fixture
 def small_tool(tmp_path):
     """A served tool whose whole-request limit is small (200 KB), with the peer."""
-    from lti_tool.db import session
-    from lti_tool.services.platforms import add_platform
-    from tests.conftest import CLIENT_ID, DEPLOYMENT_ID
     from tests.peer import TestPlatform
 
     app = build_app(tmp_path, MAX_CONTENT_LENGTH=200 * 1024)
     with served(app) as tool, TestPlatform() as lms:
-        lms.register_tool(tool.base_url, client_id=CLIENT_ID, deployment_ids=[DEPLOYMENT_ID])
-        with app.app_context():
-            add_platform(
-                session(),
-                name="Peer LMS",
-                issuer=lms.issuer,
-                client_id=CLIENT_ID,
-                auth_login_url=lms.auth_url,
-                auth_token_url=lms.token_url,
-                key_set_url=lms.jwks_url,
-                deployment_ids=[DEPLOYMENT_ID],
-            )
+        connect_peer(tool, lms)
         yield tool, lms
 
 

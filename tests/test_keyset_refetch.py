@@ -13,7 +13,7 @@ import requests
 from lti_tool.config import Config, TestingConfig
 from lti_tool.lti.errors import LtiError
 from lti_tool.lti.keyset import KeySetCache
-from tests.conftest import CLIENT_ID, DEPLOYMENT_ID, build_app, make_browser, row_counts, served
+from tests.conftest import build_app, connect_peer, make_browser, row_counts, served
 from tests.peer import TestPlatform, forgeries
 from tests.peer.keys import SigningKey
 
@@ -25,23 +25,10 @@ def test_production_waits_a_minute_between_refetches():
 
 @pytest.fixture
 def tool_and_lms(tmp_path):
-    from lti_tool.db import session
-    from lti_tool.services.platforms import add_platform
 
     app = build_app(tmp_path, LTI_KEYSET_MIN_REFETCH_SECONDS=60)
     with served(app) as tool, TestPlatform() as lms:
-        lms.register_tool(tool.base_url, client_id=CLIENT_ID, deployment_ids=[DEPLOYMENT_ID])
-        with app.app_context():
-            add_platform(
-                session(),
-                name="Peer LMS",
-                issuer=lms.issuer,
-                client_id=CLIENT_ID,
-                auth_login_url=lms.auth_url,
-                auth_token_url=lms.token_url,
-                key_set_url=lms.jwks_url,
-                deployment_ids=[DEPLOYMENT_ID],
-            )
+        connect_peer(tool, lms)
         yield tool, lms
 
 

@@ -175,7 +175,7 @@ def test_an_access_token_is_shared_through_redis_across_processes(tmp_path, with
     starts with it empty). Without Redis a new process asks for a token again."""
     from contextlib import ExitStack, contextmanager
 
-    from tests.conftest import CLIENT_ID, DEPLOYMENT_ID, build_app, served
+    from tests.conftest import build_app, connect_peer, served
     from tests.peer import TestPlatform
     from tests.redis_helpers import private_redis
 
@@ -186,20 +186,8 @@ def test_an_access_token_is_shared_through_redis_across_processes(tmp_path, with
             settings["REDIS_URL"] = server.url(3)
         tool = stack.enter_context(served(build_app(tmp_path, **settings)))
         lms = stack.enter_context(TestPlatform())
-        lms.register_tool(tool.base_url, client_id=CLIENT_ID, deployment_ids=[DEPLOYMENT_ID])
+        connect_peer(tool, lms)
         app = tool.app
-        with app.app_context():
-            add_platform(
-                session(),
-                name="Peer LMS",
-                issuer=lms.issuer,
-                client_id=CLIENT_ID,
-                auth_login_url=lms.auth_url,
-                auth_token_url=lms.token_url,
-                key_set_url=lms.jwks_url,
-                deployment_ids=[DEPLOYMENT_ID],
-            )
-            session().commit()
         ctx = _course(app, lms, COURSE, 4)
         subs = [f"{COURSE}-{i}" for i in range(4)]
         _queue(app, ctx, subs[:2], 70)

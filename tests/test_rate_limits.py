@@ -8,7 +8,7 @@ import re
 import pytest
 
 from lti_tool.db import get_db
-from tests.conftest import CLIENT_ID, DEPLOYMENT_ID, build_app, launch_as, make_browser, served
+from tests.conftest import build_app, connect_peer, launch_as, make_browser, served
 from tests.peer import TestPlatform
 
 MODULE = "/course/gp-pedagogik-a"
@@ -18,8 +18,6 @@ TUGAS = MODULE + "/sesi-1/tugas"
 @pytest.fixture
 def limited(tmp_path):
     """A served tool with small limits and a registered peer."""
-    from lti_tool.db import session
-    from lti_tool.services.platforms import add_platform
 
     app = build_app(
         tmp_path,
@@ -29,18 +27,7 @@ def limited(tmp_path):
         RATELIMIT_UPLOAD="2/minute",
     )
     with served(app) as tool, TestPlatform() as lms:
-        lms.register_tool(tool.base_url, client_id=CLIENT_ID, deployment_ids=[DEPLOYMENT_ID])
-        with app.app_context():
-            add_platform(
-                session(),
-                name="Peer LMS",
-                issuer=lms.issuer,
-                client_id=CLIENT_ID,
-                auth_login_url=lms.auth_url,
-                auth_token_url=lms.token_url,
-                key_set_url=lms.jwks_url,
-                deployment_ids=[DEPLOYMENT_ID],
-            )
+        connect_peer(tool, lms)
         yield tool, lms
 
 
