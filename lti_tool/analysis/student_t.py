@@ -129,29 +129,27 @@ def _betacf(a: float, b: float, x: float) -> float:
     m = 1
     while m < 100_000:
         m2 = 2 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1.0 + aa * d
-        if abs(d) < _TINY:
-            d = _TINY
-        c = 1.0 + aa / c
-        if abs(c) < _TINY:
-            c = _TINY
-        d = 1.0 / d
+        c, d = _lentz(m * (b - m) * x / ((qam + m2) * (a + m2)), c, d)  # the even step
         h *= d * c
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1.0 + aa * d
-        if abs(d) < _TINY:
-            d = _TINY
-        c = 1.0 + aa / c
-        if abs(c) < _TINY:
-            c = _TINY
-        d = 1.0 / d
+        c, d = _lentz(-(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)), c, d)  # the odd
         step = d * c
         h *= step
         if abs(step - 1.0) < _EPS:
             break
         m += 1
     return h
+
+
+def _lentz(aa: float, c: float, d: float) -> tuple[float, float]:
+    """One step of the modified Lentz method: the new (C, 1/D) for coefficient `aa`,
+    kept away from zero."""
+    d = 1.0 + aa * d
+    if abs(d) < _TINY:
+        d = _TINY
+    c = 1.0 + aa / c
+    if abs(c) < _TINY:
+        c = _TINY
+    return c, 1.0 / d
 
 
 def _split(df: float, s: float) -> tuple[float, float, float, float]:
